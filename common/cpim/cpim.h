@@ -20,7 +20,7 @@
 static inline struct cpim_span
 cpim_span_str(const char *s)
 {
-	return (struct cpim_span){ .p = (const uint8_t *)s, .len = (uint32_t)strlen(s) };
+	return (struct cpim_span){.p = (const uint8_t *)s, .len = (uint32_t)strlen(s)};
 }
 
 /* Byte-exact comparison of a span with a NUL-terminated string. */
@@ -80,7 +80,7 @@ struct cpim_alias {
  * address header or a has a control character, or a URI with SP, '<' or '>'.
  */
 ssize_t cpim_addr_rewrite(const struct cpim_msg *m, int idx, const struct cpim_alias *a,
-			  uint8_t *line, size_t cap, struct cpim_splice *sp);
+                          uint8_t *line, size_t cap, struct cpim_splice *sp);
 
 /*
  * Copy body[0, len) into out, replacing the spliced ranges by repl[i] (new_len bytes each).
@@ -88,7 +88,7 @@ ssize_t cpim_addr_rewrite(const struct cpim_msg *m, int idx, const struct cpim_a
  * -EINVAL (unsorted, overlapping or out-of-range splices).
  */
 ssize_t cpim_splice_apply(const uint8_t *body, uint32_t len, const struct cpim_splice *sp,
-			  const uint8_t *const *repl, unsigned int n, uint8_t *out, size_t cap);
+                          const uint8_t *const *repl, unsigned int n, uint8_t *out, size_t cap);
 
 /*
  * Where byte pos (1-based, as in Byte-Range) of the original body lands after the splices:
@@ -111,7 +111,7 @@ struct cpim_wrap {
 	struct cpim_alias from;
 	struct cpim_alias to;
 	bool has_datetime;
-	int64_t datetime_ms;     /* Unix time in ms, printed as RFC 3339 UTC with millis */
+	int64_t datetime_ms;      /* Unix time in ms, printed as RFC 3339 UTC with millis */
 	const struct cpim_ns *ns; /* NS lines, emitted before any field */
 	unsigned int n_ns;
 	const struct cpim_field *fields; /* e.g. FR.Final-Report, imdn.Message-ID */
@@ -130,4 +130,4 @@ ssize_t cpim_wrap_prefix_build(const struct cpim_wrap *w, uint8_t *out, size_t c
 
 /* Envelope followed by a copy of content[0, len). Returns the length, -ENOSPC or -EINVAL. */
 ssize_t cpim_wrap_build(const struct cpim_wrap *w, const uint8_t *content, uint32_t len,
-			uint8_t *out, size_t cap);
+                        uint8_t *out, size_t cap);

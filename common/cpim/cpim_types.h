@@ -63,13 +63,13 @@ enum cpim_hdr_id {
 	CPIM_H_SUBJECT,
 	CPIM_H_NS,
 	CPIM_H_REQUIRE,
-	CPIM_H_FINAL_REPORT,          /* <pfx>.Final-Report, pfx bound to CPIM_URN_FINAL_REPORT */
-	CPIM_H_IMDN_MESSAGE_ID,       /* RFC 5438 §6.3 */
-	CPIM_H_IMDN_DISPOSITION,      /* imdn.Disposition-Notification, RFC 5438 §6.3 */
-	CPIM_H_IMDN_ORIGINAL_TO,      /* RFC 5438 §6.3 */
-	CPIM_H_IMDN_RECORD_ROUTE,     /* IMDN-Record-Route, RFC 5438 §6.3 */
-	CPIM_H_IMDN_ROUTE,            /* IMDN-Route, RFC 5438 §6.3 */
-	CPIM_H_IMDN_OTHER,            /* another header in the imdn namespace */
+	CPIM_H_FINAL_REPORT,      /* <pfx>.Final-Report, pfx bound to CPIM_URN_FINAL_REPORT */
+	CPIM_H_IMDN_MESSAGE_ID,   /* RFC 5438 §6.3 */
+	CPIM_H_IMDN_DISPOSITION,  /* imdn.Disposition-Notification, RFC 5438 §6.3 */
+	CPIM_H_IMDN_ORIGINAL_TO,  /* RFC 5438 §6.3 */
+	CPIM_H_IMDN_RECORD_ROUTE, /* IMDN-Record-Route, RFC 5438 §6.3 */
+	CPIM_H_IMDN_ROUTE,        /* IMDN-Route, RFC 5438 §6.3 */
+	CPIM_H_IMDN_OTHER,        /* another header in the imdn namespace */
 };
 
 /* One header line: "name: value" or "prefix.name;params: value". */
@@ -126,9 +126,9 @@ struct cpim_msg {
 	uint16_t n_hdr;
 	uint16_t n_mime;
 	uint8_t n_ns;
-	uint8_t n_to;   /* To headers seen; only the first CPIM_TO_MAX kept in to[] */
+	uint8_t n_to; /* To headers seen; only the first CPIM_TO_MAX kept in to[] */
 	int8_t from_hdr;
-	int8_t to_hdr;  /* index of the first To */
+	int8_t to_hdr; /* index of the first To */
 	int8_t datetime_hdr;
 	int8_t final_report_ns; /* NS index bound to CPIM_URN_FINAL_REPORT, -1 if none */
 	uint8_t final_report;   /* enum cpim_final_report */

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-thread id generator: ChaCha20 keystream seeded once from getrandom(2).
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "msrp/msrp_id.h"
+
+static inline uint32_t
+msrp_rotl32(uint32_t v, int n)
+{
+	return (v << n) | (v >> (32 - n));
+}
+
+/* RFC 8439 §2.1 quarter round. */
+#define MSRP_QR(a, b, c, d)                                                                        \
+	do {                                                                                       \
+		a += b;                                                                            \
+		d = msrp_rotl32(d ^ a, 16);                                                        \
+		c += d;                                                                            \
+		b = msrp_rotl32(b ^ c, 12);                                                        \
+		a += b;                                                                            \
+		d = msrp_rotl32(d ^ a, 8);                                                         \
+		c += d;                                                                            \
+		b = msrp_rotl32(b ^ c, 7);                                                         \
+	} while (0)
+
+void
+msrp_chacha20_block(const uint32_t key[8], const uint32_t words12_15[4], uint8_t out[64])
+{
+	/* RFC 8439 §2.3: "expand 32-byte k", key, counter/nonce. */
+	uint32_t in[16] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574};
+	uint32_t x[16];
+
+	memcpy(in + 4, key, 32);
+	memcpy(in + 12, words12_15, 16);
+	memcpy(x, in, sizeof(x));
+	for (int i = 0; i < 10; i++) {
+		MSRP_QR(x[0], x[4], x[8], x[12]);
+		MSRP_QR(x[1], x[5], x[9], x[13]);
+		MSRP_QR(x[2], x[6], x[10], x[14]);
+		MSRP_QR(x[3], x[7], x[11], x[15]);
+		MSRP_QR(x[0], x[5], x[10], x[15]);
+		MSRP_QR(x[1], x[6], x[11], x[12]);
+		MSRP_QR(x[2], x[7], x[8], x[13]);
+		MSRP_QR(x[3], x[4], x[9], x[14]);
+	}
+	for (int i = 0; i < 16; i++) {
+		uint32_t v = x[i] + in[i];
+
+		/* Serialized little-endian whatever the host order (RFC 8439 §2.3). */
+		out[4 * i] = (uint8_t)v;
+		out[4 * i + 1] = (uint8_t)(v >> 8);
+		out[4 * i + 2] = (uint8_t)(v >> 16);
+		out[4 * i + 3] = (uint8_t)(v >> 24);
+	}
+}
+
+static void
+msrp_id_refill(struct msrp_id_gen *g)
+{
+	msrp_chacha20_block(g->key, g->ctr_nonce, g->ks);
+	/* 64-bit block counter in words 12..13: never repeats a block under one key. */
+	if (++g->ctr_nonce[0] == 0)
+		g->ctr_nonce[1]++;
+	g->ks_pos = 0;
+}
+
+static void
+msrp_id_key(struct msrp_id_gen *g, const uint8_t seed[32], uint32_t stream, uint32_t salt)
+{
+	for (int i = 0; i < 8; i++)
+		g->key[i] = (uint32_t)seed[4 * i] | (uint32_t)seed[4 * i + 1] << 8 |
+		            (uint32_t)seed[4 * i + 2] << 16 | (uint32_t)seed[4 * i + 3] << 24;
+	g->ctr_nonce[0] = 0;
+	g->ctr_nonce[1] = 0;
+	g->ctr_nonce[2] = stream;
+	g->ctr_nonce[3] = salt;
+	g->ks_pos = sizeof(g->ks);
+}
+
+int
+msrp_id_gen_init(struct msrp_id_gen *g, uint32_t stream)
+{
+	uint8_t seed[36];
+	size_t got = 0;
+	uint32_t salt;
+
+	while (got < sizeof(seed)) {
+		ssize_t n = getrandom(seed + got, sizeof(seed) - got, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	memcpy(&salt, seed + 32, sizeof(salt));
+	msrp_id_key(g, seed, stream, salt);
+	/* The key must not linger on the stack. */
+	explicit_bzero(seed, sizeof(seed));
+	return 0;
+}
+
+void
+msrp_id_gen_init_seed(struct msrp_id_gen *g, const uint8_t seed[32], uint32_t stream)
+{
+	msrp_id_key(g, seed, stream, 0);
+}
+
+void
+msrp_id_bytes(struct msrp_id_gen *g, uint8_t *out, size_t len)
+{
+	while (len > 0) {
+		size_t n;
+
+		if (g->ks_pos >= sizeof(g->ks))
+			msrp_id_refill(g);
+		n = sizeof(g->ks) - g->ks_pos;
+		if (n > len)
+			n = len;
+		memcpy(out, g->ks + g->ks_pos, n);
+		/* Used keystream is erased: a later memory disclosure cannot replay past ids. */
+		memset(g->ks + g->ks_pos, 0, n);
+		g->ks_pos = (uint8_t)(g->ks_pos + n);
+		out += n;
+		len -= n;
+	}
+}
+
+static inline uint8_t
+msrp_id_byte(struct msrp_id_gen *g)
+{
+	uint8_t b;
+
+	if (g->ks_pos >= sizeof(g->ks))
+		msrp_id_refill(g);
+	b = g->ks[g->ks_pos];
+	g->ks[g->ks_pos++] = 0;
+	return b;
+}
+
+/* 62 ALPHANUM first, then "-" and "." : indexes 0..61 are ALPHANUM, 0..63 ident-chars. */
+static const char msrp_id_alphabet[64] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.";
+
+ssize_t
+msrp_id_next(struct msrp_id_gen *g, uint8_t *out, size_t len)
+{
+	uint8_t b;
+
+	if (len < MSRP_ID_MIN_LEN || len > MSRP_ID_MAX_LEN)
+		return -EINVAL;
+	/* RFC 4975 §9 ident starts with ALPHANUM: rejection sampling keeps it uniform. */
+	do
+		b = msrp_id_byte(g) & 63;
+	while (b >= 62);
+	out[0] = (uint8_t)msrp_id_alphabet[b];
+	for (size_t i = 1; i < len; i++)
+		out[i] = (uint8_t)msrp_id_alphabet[msrp_id_byte(g) & 63];
+	return (ssize_t)len;
+}

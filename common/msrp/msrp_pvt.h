@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Private to common/msrp: character classes of the RFC 4975 §9 / RFC 3986 grammars as one
+ * 256-entry table built at compile time, so the hot parsing loops do one load per byte
+ * instead of chains of comparisons or strchr().
+ *
+ * Thread-safety: immutable data.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MSRP_CC_ALPHA  0x0001u /* ALPHA */
+#define MSRP_CC_DIGIT  0x0002u /* DIGIT */
+#define MSRP_CC_IDENT  0x0004u /* ident-char: ALPHANUM . - + % = */
+#define MSRP_CC_TEXT   0x0008u /* utf8text octet: HTAB, %x20-7E, %x80-FF */
+#define MSRP_CC_HNAME  0x0010u /* hname tail: ALPHANUM - _ */
+#define MSRP_CC_MTOKEN 0x0020u /* RFC 2045 token char */
+#define MSRP_CC_UNRES  0x0040u /* RFC 3986 unreserved */
+#define MSRP_CC_SUBD   0x0080u /* RFC 3986 sub-delims except ';' (ends the authority) */
+#define MSRP_CC_SESSID 0x0100u /* session-id: unreserved + = / */
+#define MSRP_CC_UTOKEN 0x0200u /* RFC 4975 token: ALPHANUM - . ! % * _ + ` ' ~ */
+#define MSRP_CC_IPV4   0x0400u /* DIGIT or "." (IPv4address candidate) */
+
+#define MSRP_CC_IS_ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+#define MSRP_CC_IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define MSRP_CC_IS_ALNUM(c) (MSRP_CC_IS_ALPHA(c) || MSRP_CC_IS_DIGIT(c))
+#define MSRP_CC_IS_UNRES(c)                                                                        \
+	(MSRP_CC_IS_ALNUM(c) || (c) == '-' || (c) == '.' || (c) == '_' || (c) == '~')
+#define MSRP_CC_IS_SUBD(c)                                                                         \
+	((c) == '!' || (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||      \
+	 (c) == '*' || (c) == '+' || (c) == ',' || (c) == '=')
+#define MSRP_CC_IS_TSPECIAL(c)                                                                     \
+	((c) == '(' || (c) == ')' || (c) == '<' || (c) == '>' || (c) == '@' || (c) == ',' ||       \
+	 (c) == ';' || (c) == ':' || (c) == '\\' || (c) == '"' || (c) == '/' || (c) == '[' ||      \
+	 (c) == ']' || (c) == '?' || (c) == '=')
+
+#define MSRP_CC_ENTRY(c)                                                                           \
+	(uint16_t)((MSRP_CC_IS_ALPHA(c) ? MSRP_CC_ALPHA : 0u) |                                    \
+	           (MSRP_CC_IS_DIGIT(c) ? MSRP_CC_DIGIT | MSRP_CC_IPV4 : 0u) |                     \
+	           ((c) == '.' ? MSRP_CC_IPV4 : 0u) |                                              \
+	           (MSRP_CC_IS_ALNUM(c) || (c) == '.' || (c) == '-' || (c) == '+' || (c) == '%' || \
+	                            (c) == '='                                                     \
+	                    ? MSRP_CC_IDENT                                                        \
+	                    : 0u) |                                                                \
+	           ((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f) ? MSRP_CC_TEXT : 0u) |             \
+	           (MSRP_CC_IS_ALNUM(c) || (c) == '-' || (c) == '_' ? MSRP_CC_HNAME : 0u) |        \
+	           ((c) > 0x20 && (c) < 0x7f && !MSRP_CC_IS_TSPECIAL(c) ? MSRP_CC_MTOKEN : 0u) |   \
+	           (MSRP_CC_IS_UNRES(c) ? MSRP_CC_UNRES : 0u) |                                    \
+	           (MSRP_CC_IS_SUBD(c) ? MSRP_CC_SUBD : 0u) |                                      \
+	           (MSRP_CC_IS_UNRES(c) || (c) == '+' || (c) == '=' || (c) == '/' ? MSRP_CC_SESSID \
+	                                                                          : 0u) |          \
+	           (MSRP_CC_IS_ALNUM(c) || (c) == '-' || (c) == '.' || (c) == '!' || (c) == '%' || \
+	                            (c) == '*' || (c) == '_' || (c) == '+' || (c) == '`' ||        \
+	                            (c) == '\'' || (c) == '~'                                      \
+	                    ? MSRP_CC_UTOKEN                                                       \
+	                    : 0u))
+
+extern const uint16_t msrp_cc[256];
+
+static inline bool
+msrp_cc_is(uint8_t c, uint16_t cls)
+{
+	return (msrp_cc[c] & cls) != 0;
+}
+
+/* True when every byte of s[0..len) is in class cls. */
+static inline bool
+msrp_cc_all(const uint8_t *s, size_t len, uint16_t cls)
+{
+	uint16_t acc = cls;
+
+	for (size_t i = 0; i < len; i++)
+		acc &= msrp_cc[s[i]];
+	return acc == cls;
+}
+
+/* Case-insensitive (ASCII letters only) compare of s[0..n) against a lowercase literal. */
+static inline bool
+msrp_lc_eq(const uint8_t *s, const char *lower, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c |= 0x20;
+		if (c != (uint8_t)lower[i])
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Compare of a header name already checked as ALPHA *(ALPHANUM / "-" / "_") against a
+ * lowercase literal of the same length, 8 bytes at a time. Setting bit 0x20 lowercases
+ * letters and leaves digits and '-' unchanged; '_' becomes 0x7f, which no literal contains,
+ * so the compare is exact for such names.
+ */
+static inline bool
+msrp_hname_eq(const uint8_t *name, const char *lower, size_t len)
+{
+	const uint64_t lc = 0x2020202020202020ull;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t a, b;
+
+		memcpy(&a, name + i, 8);
+		memcpy(&b, lower + i, 8);
+		if ((a | lc) != b)
+			return false;
+	}
+	for (; i < len; i++)
+		if ((uint8_t)(name[i] | 0x20) != (uint8_t)lower[i])
+			return false;
+	return true;
+}

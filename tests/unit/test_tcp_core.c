@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP building blocks that need no EAL: sequence arithmetic (RFC 9293 §3.4), the timer
+ * wheel, RFC 6298 RTO computation, SipHash, RFC 6528 ISNs and SYN cookies.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "tcp/tcp_isn.h"
+#include "tcp/tcp_rto.h"
+#include "tcp/tcp_seq.h"
+#include "tcp/tcp_wheel.h"
+
+Test(tcp_seq, wraparound)
+{
+	cr_assert(tcp_seq_lt(0xfffffff0u, 0x10u));
+	cr_assert(tcp_seq_gt(0x10u, 0xfffffff0u));
+	cr_assert(tcp_seq_leq(5, 5) && tcp_seq_geq(5, 5));
+	cr_assert(tcp_seq_in(0, 0xffffff00u, 0x100u));
+	cr_assert(!tcp_seq_in(0x100u, 0xffffff00u, 0x100u));
+	cr_assert_eq(tcp_seq_max(0xfffffff0u, 3), 3);
+}
+
+Test(tcp_seq, acceptability_four_cases)
+{
+	/* RFC 9293 §3.10.7.4 table: zero/non-zero length x zero/non-zero window. */
+	cr_assert(tcp_seq_acceptable(100, 0, 100, 0));
+	cr_assert(!tcp_seq_acceptable(101, 0, 100, 0));
+	cr_assert(tcp_seq_acceptable(150, 0, 100, 100));
+	cr_assert(!tcp_seq_acceptable(200, 0, 100, 100));
+	cr_assert(!tcp_seq_acceptable(100, 10, 100, 0));
+	cr_assert(tcp_seq_acceptable(90, 20, 100, 100)); /* overlaps the left edge */
+	cr_assert(tcp_seq_acceptable(199, 20, 100, 100));
+	cr_assert(!tcp_seq_acceptable(80, 20, 100, 100)); /* entirely old */
+	cr_assert(tcp_seq_acceptable(0xfffffffeu, 4, 0, 100)); /* across the wrap */
+}
+
+#define NE 64
+static struct tcp_wheel_entry ents[NE];
+static uint32_t heads[16];
+static uint64_t fired_at[NE];
+static uint32_t nfired;
+
+static void
+on_fire(void *ctx, uint32_t idx, uint64_t now)
+{
+	(void)ctx;
+	fired_at[idx] = now;
+	nfired++;
+}
+
+static void
+reset(struct tcp_wheel *w)
+{
+	tcp_wheel_init(w, ents, NE, heads, 16, 1000, 0);
+	memset(fired_at, 0, sizeof(fired_at));
+	nfired = 0;
+}
+
+Test(tcp_wheel, fires_not_before_deadline)
+{
+	struct tcp_wheel w;
+
+	reset(&w);
+	tcp_wheel_schedule(&w, 1, 2500);
+	tcp_wheel_expire(&w, 2000, on_fire, NULL);
+	cr_assert_eq(nfired, 0);
+	tcp_wheel_expire(&w, 3000, on_fire, NULL);
+	cr_assert_eq(nfired, 1);
+	cr_assert_eq(fired_at[1], 3000);
+	cr_assert(!tcp_wheel_pending(&w, 1));
+}
+
+Test(tcp_wheel, beyond_one_revolution)
+{
+	struct tcp_wheel w;
+
+	reset(&w); /* 16 slots of 1 ms */
+	tcp_wheel_schedule(&w, 2, 40000); /* 2.5 revolutions away, same slot as 8 ms */
+	tcp_wheel_schedule(&w, 3, 8000);
+	for (uint64_t t = 0; t <= 39000; t += 1000)
+		tcp_wheel_expire(&w, t, on_fire, NULL);
+	cr_assert_eq(nfired, 1);
+	cr_assert_eq(fired_at[3], 8000);
+	tcp_wheel_expire(&w, 40000, on_fire, NULL);
+	cr_assert_eq(fired_at[2], 40000);
+}
+
+Test(tcp_wheel, long_idle_jump)
+{
+	struct tcp_wheel w;
+
+	reset(&w);
+	for (uint32_t i = 0; i < 20; i++)
+		tcp_wheel_schedule(&w, i, 1000 * (i + 1) * 7);
+	/* One call after a long pause fires everything due, once. */
+	tcp_wheel_expire(&w, 100000, on_fire, NULL);
+	cr_assert_eq(nfired, 14); /* 7, 14, ..., 98 ms */
+	tcp_wheel_expire(&w, 1000000, on_fire, NULL);
+	cr_assert_eq(nfired, 20);
+}
+
+Test(tcp_wheel, cancel_and_reschedule)
+{
+	struct tcp_wheel w;
+
+	reset(&w);
+	tcp_wheel_schedule(&w, 5, 5000);
+	tcp_wheel_schedule(&w, 6, 5000);
+	tcp_wheel_schedule(&w, 7, 5000);
+	tcp_wheel_cancel(&w, 6);
+	tcp_wheel_schedule(&w, 7, 9000); /* moves, one entry per object */
+	tcp_wheel_expire(&w, 6000, on_fire, NULL);
+	cr_assert_eq(nfired, 1);
+	cr_assert_eq(fired_at[5], 6000);
+	cr_assert_eq(w.nscheduled, 1);
+	tcp_wheel_expire(&w, 9000, on_fire, NULL);
+	cr_assert_eq(fired_at[7], 9000);
+	cr_assert_eq(w.nscheduled, 0);
+}
+
+static struct tcp_wheel *resched_w;
+
+static void
+on_fire_resched(void *ctx, uint32_t idx, uint64_t now)
+{
+	(void)ctx;
+	nfired++;
+	if (nfired < 5)
+		tcp_wheel_schedule(resched_w, idx, now); /* "now" again: must not loop */
+}
+
+Test(tcp_wheel, callback_reschedules_itself)
+{
+	struct tcp_wheel w;
+
+	reset(&w);
+	resched_w = &w;
+	tcp_wheel_schedule(&w, 1, 1000);
+	tcp_wheel_expire(&w, 1000, on_fire_resched, NULL);
+	cr_assert_eq(nfired, 1);
+	tcp_wheel_expire(&w, 2000, on_fire_resched, NULL);
+	cr_assert_eq(nfired, 2);
+}
+
+Test(tcp_wheel, randomized_against_reference)
+{
+	struct tcp_wheel w;
+	uint64_t due[NE] = {0};
+	uint64_t now = 0;
+
+	reset(&w);
+	srand(7);
+	for (int step = 0; step < 20000; step++) {
+		uint32_t i = (uint32_t)rand() % NE;
+
+		if (rand() % 3 == 0) {
+			tcp_wheel_cancel(&w, i);
+			due[i] = 0;
+		} else {
+			due[i] = now + 1 + (uint64_t)(rand() % 50000);
+			tcp_wheel_schedule(&w, i, due[i]);
+		}
+		now += (uint64_t)(rand() % 3000);
+		memset(fired_at, 0, sizeof(fired_at));
+		tcp_wheel_expire(&w, now, on_fire, NULL);
+		for (uint32_t k = 0; k < NE; k++) {
+			if (due[k] != 0 && due[k] <= (now / 1000) * 1000) {
+				cr_assert_neq(fired_at[k], 0, "entry %u due %lu not fired at %lu", k,
+					      due[k], now);
+				due[k] = 0;
+			} else {
+				cr_assert_eq(fired_at[k], 0, "entry %u due %lu fired early at %lu",
+					     k, due[k], now);
+			}
+		}
+	}
+}
+
+Test(tcp_rto, rfc6298_computation)
+{
+	struct tcp_rto r;
+
+	tcp_rto_init(&r, 200000);
+	cr_assert_eq(tcp_rto_current(&r), 1000000); /* §2.1 */
+	tcp_rto_sample(&r, 100000);
+	/* §2.2: SRTT = R, RTTVAR = R/2, RTO = SRTT + 4 RTTVAR = 300 ms. */
+	cr_assert_eq(r.srtt_us, 100000);
+	cr_assert_eq(r.rttvar_us, 50000);
+	cr_assert_eq(tcp_rto_current(&r), 300000);
+	tcp_rto_sample(&r, 100000);
+	/* §2.3: RTTVAR = 3/4 * 50 + 1/4 * 0 = 37.5 ms; RTO = 100 + 150 = 250 ms. */
+	cr_assert_eq(r.rttvar_us, 37500);
+	cr_assert_eq(tcp_rto_current(&r), 250000);
+	tcp_rto_backoff(&r);
+	cr_assert_eq(tcp_rto_current(&r), 500000); /* §5.5 */
+	for (int i = 0; i < 40; i++)
+		tcp_rto_backoff(&r);
+	cr_assert_eq(tcp_rto_current(&r), TCP_RTO_MAX_US);
+	tcp_rto_init(&r, 200000);
+	tcp_rto_sample(&r, 10); /* a LAN: the configured minimum applies */
+	cr_assert_eq(tcp_rto_current(&r), 200000);
+}
+
+Test(tcp_isn, siphash_reference_vectors)
+{
+	/* SipHash-2-4 paper, Appendix A: key 00..0f, messages 00..(n-1). */
+	struct tcp_secret k = {.k0 = 0x0706050403020100ULL, .k1 = 0x0f0e0d0c0b0a0908ULL};
+	uint64_t m[2] = {0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL};
+
+	cr_assert_eq(tcp_siphash(&k, m, 0), 0x726fdb47dd0e0e31ULL);
+	cr_assert_eq(tcp_siphash(&k, m, 1), 0x93f5f5799a932462ULL);
+	cr_assert_eq(tcp_siphash(&k, m, 2), 0x3f2acc7f57c29bdbULL);
+}
+
+Test(tcp_isn, rfc6528_properties)
+{
+	struct tcp_secret k = {.k0 = 11, .k1 = 22}, k2 = {.k0 = 11, .k1 = 23};
+	struct tcp_tuple t = {.local_ip = 0x0a000002, .remote_ip = 0x0a000001, .local_port = 7,
+			      .remote_port = 40000};
+	struct tcp_tuple u = t;
+	uint32_t a = tcp_isn(&k, &t, 1000000);
+
+	/* M advances 1 per 4 µs for the same connection-id. */
+	cr_assert_eq(tcp_isn(&k, &t, 1000400) - a, 100);
+	u.remote_port++;
+	cr_assert_neq(tcp_isn(&k, &u, 1000000), a);
+	cr_assert_neq(tcp_isn(&k2, &t, 1000000), a); /* keyed */
+}
+
+Test(tcp_isn, syn_cookie_roundtrip_and_expiry)
+{
+	struct tcp_secret k = {.k0 = 5, .k1 = 6};
+	struct tcp_tuple t = {.local_ip = 1, .remote_ip = 2, .local_port = 7, .remote_port = 9};
+	struct tcp_tuple u = t;
+	uint64_t now = 1000ULL * 1000000;
+	uint32_t c = tcp_cookie_make(&k, &t, 12345, 1460, now);
+	uint16_t mss = 0;
+
+	cr_assert(tcp_cookie_check(&k, &t, 12345, c, now + 1000, &mss));
+	cr_assert_eq(mss, 1460);
+	cr_assert(tcp_cookie_check(&k, &t, 12345, c, now + 64ULL * 1000000, &mss));
+	cr_assert(!tcp_cookie_check(&k, &t, 12345, c, now + 200ULL * 1000000, &mss)); /* stale */
+	cr_assert(!tcp_cookie_check(&k, &t, 12346, c, now, &mss)); /* other peer ISN */
+	u.remote_port = 10;
+	cr_assert(!tcp_cookie_check(&k, &u, 12345, c, now, &mss)); /* other tuple */
+	cr_assert(!tcp_cookie_check(&k, &t, 12345, c ^ 1, now, &mss));
+	/* MSS rounds down to a table value. */
+	c = tcp_cookie_make(&k, &t, 1, 1300, now);
+	cr_assert(tcp_cookie_check(&k, &t, 1, c, now, &mss));
+	cr_assert_eq(mss, 1200);
+}
