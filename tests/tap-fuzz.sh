@@ -8,6 +8,8 @@ corpus=$2
 secs=${MSW_FUZZ_SECONDS:-30}
 name=$(basename "$bin")
 work=$(mktemp -d)
+# Leaks inside third-party libraries (libconfig) are not ours to fix: tests/lsan.supp.
+export LSAN_OPTIONS="suppressions=$(dirname "$0")/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 art="${MSW_BUILD_ROOT:-.}/fuzz-artifacts/$name/"
 mkdir -p "$art"
 cp -r "$corpus"/. "$work"/ 2>/dev/null

@@ -11,26 +11,9 @@
 #include "cpim/cpim.h"
 
 static const char *const cpim_rc_names[CPIM_ERR_MAX] = {
-        [CPIM_OK] = "CPIM_OK",
-        [CPIM_ERR_TRUNCATED] = "CPIM_ERR_TRUNCATED: header block not terminated by a blank line",
-        [CPIM_ERR_LINE_END] = "CPIM_ERR_LINE_END: bare CR or LF, header lines end with CRLF",
-        [CPIM_ERR_LINE_TOO_LONG] = "CPIM_ERR_LINE_TOO_LONG: header line over CPIM_LINE_MAX",
-        [CPIM_ERR_TOO_MANY_HDRS] = "CPIM_ERR_TOO_MANY_HDRS: header count over limit",
-        [CPIM_ERR_TOO_MANY_NS] = "CPIM_ERR_TOO_MANY_NS: more than CPIM_NS_MAX NS headers",
-        [CPIM_ERR_HDR_NAME] = "CPIM_ERR_HDR_NAME: header name is not [prefix.]Name",
-        [CPIM_ERR_HDR_SEP] = "CPIM_ERR_HDR_SEP: expected ':' [;params] SP after the name",
-        [CPIM_ERR_HDR_VALUE] = "CPIM_ERR_HDR_VALUE: control character in header value",
-        [CPIM_ERR_NS_SYNTAX] = "CPIM_ERR_NS_SYNTAX: NS is not [prefix SP] <URI>",
-        [CPIM_ERR_NS_DUP_PREFIX] = "CPIM_ERR_NS_DUP_PREFIX: NS prefix declared twice",
-        [CPIM_ERR_NS_UNDECLARED] = "CPIM_ERR_NS_UNDECLARED: header prefix not declared by NS",
-        [CPIM_ERR_ADDR_SYNTAX] = "CPIM_ERR_ADDR_SYNTAX: address is not [Formal-name] <URI>",
-        [CPIM_ERR_DUP_HDR] = "CPIM_ERR_DUP_HDR: header that must not repeat is repeated",
-        [CPIM_ERR_NO_FROM] = "CPIM_ERR_NO_FROM: From header missing",
-        [CPIM_ERR_NO_TO] = "CPIM_ERR_NO_TO: To header missing",
-        [CPIM_ERR_DATETIME] = "CPIM_ERR_DATETIME: DateTime is not RFC 3339",
-        [CPIM_ERR_FINAL_REPORT] = "CPIM_ERR_FINAL_REPORT: Final-Report is neither yes nor no",
-        [CPIM_ERR_MIME_HDR] = "CPIM_ERR_MIME_HDR: malformed MIME header in encapsulated object",
-        [CPIM_ERR_NO_CONTENT_TYPE] = "CPIM_ERR_NO_CONTENT_TYPE: no Content-Type in the object",
+#define CPIM_RC_NAME(sym, doc) [CPIM_##sym] = "CPIM_" #sym ": " doc,
+        CPIM_RC_LIST(CPIM_RC_NAME)
+#undef CPIM_RC_NAME
 };
 
 const char *

@@ -28,29 +28,34 @@ struct cpim_span {
 	uint32_t len;
 };
 
-/* Parse result; cpim_strerror() names each one. */
+/* Parse results, declared once: symbol, description (cpim_strerror() prints both). */
+#define CPIM_RC_LIST(X)                                                                            \
+	X(OK, "message parsed")                                                                    \
+	X(ERR_TRUNCATED, "header block not terminated by a blank line (need more bytes?)")         \
+	X(ERR_LINE_END, "bare CR or LF: header lines end with CRLF (RFC 3862 §3.1)")               \
+	X(ERR_LINE_TOO_LONG, "header line longer than CPIM_LINE_MAX")                              \
+	X(ERR_TOO_MANY_HDRS, "more than CPIM_HDR_MAX CPIM or CPIM_MIME_HDR_MAX MIME headers")      \
+	X(ERR_TOO_MANY_NS, "more than CPIM_NS_MAX NS declarations")                                \
+	X(ERR_HDR_NAME, "header name is not [Name-prefix \".\"] Name")                             \
+	X(ERR_HDR_SEP, "expected \":\" [;params] SP after the header name")                        \
+	X(ERR_HDR_VALUE, "control character in a header value")                                    \
+	X(ERR_NS_SYNTAX, "NS is not [prefix SP] <URI>")                                            \
+	X(ERR_NS_DUP_PREFIX, "the same NS prefix declared twice")                                  \
+	X(ERR_NS_UNDECLARED, "Prefix.Name used before an NS declared Prefix")                      \
+	X(ERR_ADDR_SYNTAX, "From/To/cc is not [Formal-name] <URI>")                                \
+	X(ERR_DUP_HDR, "header that must not repeat is repeated (only To/cc/NS/Subject may)")      \
+	X(ERR_NO_FROM, "From header missing (RFC 3862 §4)")                                        \
+	X(ERR_NO_TO, "To header missing (RFC 3862 §4)")                                            \
+	X(ERR_DATETIME, "DateTime is not an RFC 3339 date-time")                                   \
+	X(ERR_FINAL_REPORT, "Final-Report value is neither yes nor no")                            \
+	X(ERR_MIME_HDR, "malformed MIME header in the encapsulated object")                        \
+	X(ERR_NO_CONTENT_TYPE, "the encapsulated object has no Content-Type (CPM-01)")
+
 enum cpim_rc {
-	CPIM_OK = 0,
-	CPIM_ERR_TRUNCATED,       /* no blank line ends a header block */
-	CPIM_ERR_LINE_END,        /* a bare CR or LF: header lines end with CRLF (RFC 3862 §3.1) */
-	CPIM_ERR_LINE_TOO_LONG,   /* header line longer than CPIM_LINE_MAX */
-	CPIM_ERR_TOO_MANY_HDRS,   /* more than CPIM_HDR_MAX / CPIM_MIME_HDR_MAX headers */
-	CPIM_ERR_TOO_MANY_NS,     /* more than CPIM_NS_MAX NS declarations */
-	CPIM_ERR_HDR_NAME,        /* header name is not [Name-prefix "."] Name */
-	CPIM_ERR_HDR_SEP,         /* missing ":" [;params] SP after the name */
-	CPIM_ERR_HDR_VALUE,       /* control character in a header value */
-	CPIM_ERR_NS_SYNTAX,       /* NS: is not [prefix SP] "<" URI ">" */
-	CPIM_ERR_NS_DUP_PREFIX,   /* the same prefix declared twice */
-	CPIM_ERR_NS_UNDECLARED,   /* Prefix.Name used before an NS declared Prefix */
-	CPIM_ERR_ADDR_SYNTAX,     /* From/To/cc is not [Formal-name] "<" URI ">" */
-	CPIM_ERR_DUP_HDR,         /* From, DateTime, ... repeated (only To/cc/NS may repeat) */
-	CPIM_ERR_NO_FROM,         /* From is mandatory (RFC 3862 §4, RFC 4975 §7.1) */
-	CPIM_ERR_NO_TO,           /* at least one To is mandatory */
-	CPIM_ERR_DATETIME,        /* DateTime is not an RFC 3339 date-time */
-	CPIM_ERR_FINAL_REPORT,    /* <pfx>.Final-Report value is neither yes nor no */
-	CPIM_ERR_MIME_HDR,        /* malformed MIME header of the encapsulated object */
-	CPIM_ERR_NO_CONTENT_TYPE, /* the encapsulated object has no Content-Type (CPM-01) */
-	CPIM_ERR_MAX
+#define CPIM_RC_ENUM(sym, doc) CPIM_##sym,
+	CPIM_RC_LIST(CPIM_RC_ENUM)
+#undef CPIM_RC_ENUM
+	        CPIM_ERR_MAX
 };
 
 /* Headers the switch acts on; everything else is CPIM_H_OTHER and kept byte-exact. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Re-header property over the parser's valid vectors (tests/vectors/msrp/*.msrp): every
- * request frame, re-addressed for another leg with msrp_build_reheader() and its original
+ * Re-header property over the parser's valid vectors (the .msrp files of tests/vectors/msrp):
+ * every request frame, re-addressed for another leg with msrp_build_reheader() and its original
  * body spans chained, parses again with the new tid and paths, and the same method, flag,
  * other headers (in order, byte-exact) and body. This is the switch's forwarding step.
  */
@@ -142,4 +142,5 @@ Test(msrp_build_vectors, reheader_every_valid_request, .timeout = 60)
 	closedir(d);
 	cr_assert_geq(files, 10, "only %d vector files", files);
 	cr_assert_geq(frames, 15, "only %d request frames", frames);
+	cr_log_info("%d request frames of %d vector files re-headered", frames, files);
 }
