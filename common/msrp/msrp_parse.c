@@ -799,53 +799,72 @@ msrp_hdr_phase(struct msrp_parser *p, const uint8_t *buf, size_t len, size_t *po
 	static const uint8_t pmsrp[5] = {'M', 'S', 'R', 'P', ' '};
 	size_t pos = *posp;
 	uint32_t max = p->lim.max_header_bytes;
+	const uint8_t *cur, *end;
 
 	if (p->hdr_len == 0)
 		msrp_frame_begin(p, buf + pos, p->stream_off + pos);
 
 	/* pMSRP: bytes that cannot begin "MSRP " fail at once, not as truncation. */
-	for (uint32_t k = p->hdr_len; k < 5 && pos + (k - p->hdr_len) < len; k++) {
-		if (buf[pos + (k - p->hdr_len)] != pmsrp[k]) {
-			*posp = pos + (k - p->hdr_len);
+	if (p->hdr_len == 0 && len - pos >= 5) {
+		if (memcmp(buf + pos, pmsrp, 5) != 0) {
+			size_t k = 0;
+
+			while (buf[pos + k] == pmsrp[k])
+				k++;
+			*posp = pos + k;
 			return MSRP_ERR_START_LINE;
+		}
+	} else {
+		for (uint32_t k = p->hdr_len; k < 5 && pos + (k - p->hdr_len) < len; k++) {
+			if (buf[pos + (k - p->hdr_len)] != pmsrp[k]) {
+				*posp = pos + (k - p->hdr_len);
+				return MSRP_ERR_START_LINE;
+			}
 		}
 	}
 
-	while (pos < len) {
-		size_t avail = len - pos, room = (size_t)max - p->hdr_len, scan, take;
-		const uint8_t *nl;
+	/*
+	 * Never look further than one byte past the header limit: hdr_len + (bytes left to
+	 * scan) stays constant, so the scan end is computed once.
+	 */
+	{
+		size_t room = (size_t)max - p->hdr_len;
+
+		end = len - pos > room + 1 ? buf + pos + room + 1 : buf + len;
+	}
+	cur = buf + pos;
+	while (cur < end) {
+		const uint8_t *nl = memchr(cur, '\n', (size_t)(end - cur));
+		const uint8_t *stop = nl != NULL ? nl + 1 : end;
+		size_t take = (size_t)(stop - cur);
 		int lrc;
 
-		/* Never look further than one byte past the limit. */
-		scan = avail < room + 1 ? avail : room + 1;
-		nl = memchr(buf + pos, '\n', scan);
-		take = nl != NULL ? (size_t)(nl - (buf + pos)) + 1 : scan;
-		if (take > room) {
-			*posp = pos + room;
+		if (take > (size_t)max - p->hdr_len) {
+			*posp = (size_t)(cur - buf) + ((size_t)max - p->hdr_len);
 			return MSRP_ERR_TOO_LARGE;
 		}
 		if (p->hdr_copied)
-			memcpy(p->hdr_buf + p->hdr_len, buf + pos, take);
+			memcpy(p->hdr_buf + p->hdr_len, cur, take);
 		p->hdr_len += (uint32_t)take;
-		pos += take;
+		cur = stop;
 		if (nl == NULL)
 			break;
 		lrc = msrp_process_line(p, p->blk_base + p->line_start, p->hdr_len - p->line_start);
 		p->line_start = p->hdr_len;
+		if (lrc == MSRP_LINE_MORE)
+			continue;
+		*posp = (size_t)(cur - buf);
 		if (lrc >= 0) {
-			*posp = pos - 1;
+			*posp -= 1;
 			return (enum msrp_rc)lrc;
 		}
 		if (lrc == MSRP_LINE_NOBODY) {
 			p->frame.wire_len = p->hdr_len;
-			*posp = pos;
 			return MSRP_OK;
 		}
-		if (lrc == MSRP_LINE_BODY) {
-			*posp = pos;
-			return MSRP_AGAIN;
-		}
+		return MSRP_AGAIN; /* MSRP_LINE_BODY */
 	}
+	pos = (size_t)(cur - buf);
 	if (!p->hdr_copied)
 		msrp_hdr_copy_out(p);
 	*posp = pos;

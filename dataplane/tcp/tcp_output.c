@@ -221,23 +221,32 @@ tcp_send_ctl(struct tcp_stack *st, const struct tcp_tuple *t, uint32_t seq, uint
 	return tcp_xmit(st, m, t, seq, ack, flags, wnd, NULL, 0, now_us);
 }
 
+/*
+ * Sequence number for segments without data (ACK, RST). RFC 9293 says SND.NXT, but our
+ * SND.NXT goes back to SND.UNA after a timeout (go-back-N) while the peer may already hold
+ * data up to SND.MAX: an ACK numbered below its RCV.NXT fails its acceptability test and the
+ * acknowledgment it carries is lost (both sides retransmitting then deadlock). So SND.MAX,
+ * except against a zero window, where only SEG.SEQ = RCV.NXT is acceptable and the peer's
+ * RCV.NXT is the SND.UNA it just announced (a zero-window probe byte beyond it is not
+ * accepted).
+ */
+static uint32_t
+tcp_ctl_seq(const struct tcp_conn *c)
+{
+	return c->snd_wnd == 0 ? c->snd_una : c->snd_max;
+}
+
 int
 tcp_send_rst_conn(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 {
-	/* RFC 9293 §3.10.5: <SEQ=SND.NXT><CTL=RST> (SND.MAX for the reason in tcp_send_ack). */
-	return tcp_send_ctl(st, &c->t, c->snd_max, c->rcv_nxt, TCP_RST | TCP_ACK, 0, now_us);
+	/* RFC 9293 §3.10.5: <SEQ=SND.NXT><CTL=RST> (see tcp_ctl_seq). */
+	return tcp_send_ctl(st, &c->t, tcp_ctl_seq(c), c->rcv_nxt, TCP_RST | TCP_ACK, 0, now_us);
 }
 
 int
 tcp_send_ack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 {
-	/*
-	 * RFC 9293 says <SEQ=SND.NXT>; our SND.NXT goes back to SND.UNA after a timeout
-	 * (go-back-N), and the peer may already hold data up to SND.MAX. An ACK numbered
-	 * below its RCV.NXT fails its acceptability test and the acknowledgment it carries
-	 * is lost; both sides retransmitting then deadlock. SND.MAX is always acceptable.
-	 */
-	return tcp_send_data(st, c, c->snd_max, 0, 0, now_us);
+	return tcp_send_data(st, c, tcp_ctl_seq(c), 0, 0, now_us);
 }
 
 void

@@ -131,7 +131,8 @@ def invalid(name, frames, bad, code, args=None):
     VECTORS[name] = (wire + bad, [f.json() for f in frames] + [err(code, off)], args)
 
 
-# ---- RFC 4975 examples ----
+# ---- RFC 4975 examples (section 4 SEND/200, 5.1 chunks, 10.1 session) and shapes
+# modelled on its sections 7.1-7.2 (reports, chunking, abort) ----
 ALICE = 'msrp://atlanta.example.com:7654/jshA7weztas;tcp'
 BOB = 'msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp'
 valid('rfc4975_s4_send_200', [
@@ -169,7 +170,7 @@ invalid('err_header_order_rfc4975_s5_1_literal', [], (
 
 HTML = ('<html><body>\r\n<p>Here is that important link...\r\n'
         '<a href="http://www.example.com/foobar">foobar</a>\r\n</p>\r\n</body></html>')
-valid('rfc4975_s10_5_positive_report', [
+valid('positive_report', [
     Frame('d93kswow', 'SEND', [('To-Path', B2), ('From-Path', A2),
                                ('Message-ID', '12339sdqwer'),
                                ('Byte-Range', '1-%d/%d' % (len(HTML), len(HTML))),
@@ -184,7 +185,7 @@ valid('rfc4975_s10_5_positive_report', [
 
 XHTML = ('<html xmlns="http://www.w3.org/1999/xhtml">\r\n<body>\r\n'
          '<p>See you at the <b>meeting</b></p>\r\n</body>\r\n</html>')
-valid('rfc4975_s10_2_xhtml', [
+valid('xhtml_body', [
     Frame('7443ee8', 'SEND', [('To-Path', B2), ('From-Path', A2), ('Message-ID', '9n9s9wqwe'),
                               ('Byte-Range', '1-%d/%d' % (len(XHTML), len(XHTML))),
                               ('Content-Type', 'application/xhtml+xml')], XHTML),
@@ -192,7 +193,7 @@ valid('rfc4975_s10_2_xhtml', [
 ])
 
 # Section 7.1.4 / 10.3: a chunked message, the second chunk interrupted and aborted ('#').
-valid('rfc4975_chunked_abort', [
+valid('chunked_abort_413', [
     Frame('sjd7a7w3', 'SEND', [('To-Path', B2), ('From-Path', A2), ('Message-ID', 'aj4b8z9q'),
                                ('Byte-Range', '1-10/30'), ('Content-Type', 'text/plain')],
           '0123456789', '+'),
@@ -204,7 +205,7 @@ valid('rfc4975_chunked_abort', [
 ])
 
 # Failure report (section 7.1.2 / 10.6 style): REPORT with an error Status.
-valid('rfc4975_failure_report', [
+valid('failure_report_481', [
     Frame('kd9es7g5', 'SEND', [('To-Path', B2), ('From-Path', A2), ('Message-ID', '4564dpWd'),
                                ('Byte-Range', '1-5/5'), ('Failure-Report', 'partial'),
                                ('Content-Type', 'text/plain')], 'Hello'),
@@ -213,11 +214,11 @@ valid('rfc4975_failure_report', [
                                  ('Byte-Range', '1-5/5'), ('Status', '000 481 no such session')]),
 ])
 
-# ---- RFC 4976 relay examples (AUTH, Use-Path, Expires, multi-hop To-Path) ----
+# ---- RFC 4976 section 7 AUTH example, its other headers, a multi-hop To-Path ----
 AR = 'msrps://alice@intra.example.com;tcp'
 AC = 'msrps://alice.example.com:9892/98cjs;tcp'
 RELAY = 'msrps://intra.example.com:9000/jui787s2f;tcp'
-valid('rfc4976_auth', [
+valid('rfc4976_s7_auth', [
     Frame('49fh', 'AUTH', [('To-Path', AR), ('From-Path', AC)]),
     Frame('49fh', (401, 'Unauthorized'), [
         ('To-Path', AC), ('From-Path', AR),
@@ -229,6 +230,11 @@ valid('rfc4976_auth', [
          'nonce="dcd98b7102dd2f0e8b11d0f600bfb0c093", qop=auth, nc=00000001, '
          'cnonce="0a4f113b", response="6629fae49393a05397450978507c4ef1"')]),
     Frame('49fi', (200, 'OK'), [('To-Path', AC), ('From-Path', AR), ('Use-Path', RELAY),
+                                ('Expires', '900')]),
+])
+# RFC 4976 section 5 headers not in its examples: Authentication-Info, Min-/Max-Expires (423).
+valid('rfc4976_expires_and_auth_info', [
+    Frame('49fk', (200, 'OK'), [('To-Path', AC), ('From-Path', AR), ('Use-Path', RELAY),
                                 ('Expires', '900'),
                                 ('Authentication-Info', 'nextnonce="47364c23432d2e131a5fb210812c"')]),
     Frame('49fj', 'AUTH', [('To-Path', AR), ('From-Path', AC), ('Expires', '60')]),
@@ -236,7 +242,7 @@ valid('rfc4976_auth', [
                                                    ('Min-Expires', '300'),
                                                    ('Max-Expires', '86400')]),
 ])
-valid('rfc4976_relay_send', [
+valid('relay_send_multi_hop', [
     Frame('6aef', 'SEND', [('To-Path', RELAY + ' msrps://bob.example.com:8888/9di4ea;tcp'),
                            ('From-Path', AC), ('Message-ID', '87652'),
                            ('Content-Type', 'text/plain')], 'Hi Bob'),

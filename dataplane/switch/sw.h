@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+/*
+ * Conference switch engine (OMA SIMPLE IM 4.3.1 Controlling IM Function media side, 5.7
+ * final report; RFC 4975; requirement ids SWX, FDR, MCH, MRP in shared/spec/requirements.md).
+ *
+ * The engine has no DPDK dependency. It sees the world through three ops tables:
+ *  - struct sw_transport_ops: send a chain of segments on a connection, close it, open an
+ *    active connection (glued to dataplane/tcp/tcp.h later, an in-memory wire in tests);
+ *  - struct sw_buf_ops: hold/release a refcounted receive buffer, so fan-out copies share the
+ *    received body bytes (rte_mbuf refcounts in the data plane, a heap buffer in tests);
+ *  - struct sw_event_ops: events to the control plane, as the ABI records of
+ *    include/msw/msw_ctl_abi.h (EV_LEG_BOUND, EV_LEG_CLOSED, EV_MSG_DONE, EV_FINAL_REPORT).
+ * Time is a parameter (now_us), so tests drive a virtual clock.
+ *
+ * Objects:
+ *  - struct sw_engine: the tables (conferences by id, legs by local session-id), liburcu
+ *    lock-free hash tables read under QSBR, written only by the control thread.
+ *  - struct sw_lcore: per data-plane lcore state (connections, message trackers, outgoing
+ *    transactions, counters), preallocated at creation; no malloc on the chunk path.
+ *
+ * Thread-safety: sw_conf_* / sw_leg_* (control commands) run on the control thread, which
+ * must be a registered QSBR reader (urcu_qsbr_register_thread). sw_conn_* and sw_lcore_*
+ * run on the lcore that owns the sw_lcore, also a registered QSBR reader that reports
+ * quiescent states between bursts. This first version supports one data-plane lcore and
+ * requires sw_leg_del()/sw_conf_del() to run on that lcore's thread (see docs/switch.md,
+ * "Not done yet").
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msrp/msrp_types.h"
+#include "msw/msw_ctl_abi.h"
+
+/* A receive buffer owned by the transport; the engine only passes it to sw_buf_ops. */
+struct sw_buf;
+
+/*
+ * Reference counting of receive buffers (zero-copy bodies).
+ * Thread-safety: hold/release may be called from any lcore that received a reference.
+ */
+struct sw_buf_ops {
+	void (*hold)(void *ctx, struct sw_buf *b);
+	void (*release)(void *ctx, struct sw_buf *b);
+};
+
+/*
+ * One segment of an outgoing frame. buf == NULL: the bytes are transient (headers written by
+ * the engine) and valid only during the send() call; the transport copies them. buf != NULL:
+ * the bytes live in that receive buffer; the transport takes a hold if it keeps them.
+ */
+struct sw_seg {
+	const uint8_t *p;
+	uint32_t len;
+	struct sw_buf *buf;
+};
+
+/* Transport connection id (the TCP handle in the data plane). */
+typedef uint64_t sw_tconn_t;
+
+struct sw_transport_ops {
+	/*
+	 * Queue one whole frame (segs in order) on a connection; frames are never interleaved
+	 * byte-wise. Returns 0, -ENOBUFS when the connection's send queue is over its limit
+	 * (nothing queued: the slow-recipient policy applies), or -EPIPE (connection gone).
+	 */
+	int (*send)(void *ctx, sw_tconn_t c, const struct sw_seg *segs, unsigned int n_segs);
+	/* Close a connection; the transport later calls sw_conn_closed(). */
+	void (*close)(void *ctx, sw_tconn_t c);
+	/*
+	 * Active open toward uri (the first URI of a leg's path, RFC 4975 §5.4). Returns 0 and
+	 * sets *c; frames sent before the connection is established are queued by the
+	 * transport. The engine registers the new connection itself (no sw_conn_open()).
+	 */
+	int (*connect)(void *ctx, const struct msrp_uri *uri, sw_tconn_t *c);
+};
+
+/* Events to the control plane (msw_ctl_msgs.def EVT), as their ABI payloads. */
+struct sw_event_ops {
+	void (*leg_bound)(void *ctx, const struct msw_ctl_ev_leg *ev);
+	void (*leg_closed)(void *ctx, const struct msw_ctl_ev_leg *ev);
+	void (*msg_done)(void *ctx, const struct msw_ctl_ev_msg *ev);
+	/* detail: the same bytes as the final-report document sent to the originator. */
+	void (*final_report)(void *ctx, const struct msw_ctl_ev_report *ev, const uint8_t *detail,
+	                     uint32_t detail_len);
+};
+
+/* Why a leg closed (EV_LEG_CLOSED reason). */
+#define SW_CLOSE_REASON_LIST(X)                                                                    \
+	X(DELETED, "deleted by the control plane")                                                 \
+	X(CONN_CLOSED, "its connection closed")                                                    \
+	X(PROTOCOL, "the peer broke MSRP framing on the connection")                               \
+	X(SLOW, "disconnected by the slow-recipient policy")
+
+enum sw_close_reason {
+#define SW_CLOSE_ENUM(sym, doc) SW_CLOSE_##sym,
+	SW_CLOSE_REASON_LIST(SW_CLOSE_ENUM)
+#undef SW_CLOSE_ENUM
+	        SW_CLOSE_COUNT
+};
+
+/* Counters and drop reasons of an lcore, declared once in sw_counters.def. */
+enum sw_cnt {
+#define SW_CNT(sym, name, doc) SW_CNT_##sym,
+#include "switch/sw_counters.def"
+#undef SW_CNT
+	SW_CNT_MAX
+};
+
+enum sw_slow_policy {
+	SW_SLOW_DROP = 0,   /* stop the message to that recipient, outcome failed 503 */
+	SW_SLOW_DISCONNECT, /* close the recipient's connection */
+};
+
+/* Engine parameters (from the data-plane config). */
+struct sw_params {
+	uint32_t max_legs;      /* legs in the whole engine */
+	uint32_t max_conf_legs; /* legs in one conference (recipient array of a message) */
+	uint32_t max_conns;     /* connections per lcore */
+	uint32_t max_msgs;      /* messages in flight per lcore */
+	uint32_t max_tx;        /* outgoing transactions in flight per lcore */
+	uint32_t rechunk_bytes; /* largest body forwarded in one outgoing chunk */
+	uint64_t max_msg_bytes; /* default conference max-size */
+	uint32_t tx_timeout_ms; /* transaction timeout: no response -> 408 */
+	uint32_t final_report_timeout_ms; /* no success REPORT after the last ack -> 408 */
+	enum sw_slow_policy slow_policy;
+	const char *local_authority; /* "host:port" of our MSRP URIs */
+	const uint8_t *id_seed;      /* 32 bytes: deterministic ids for tests; NULL = random */
+};
+
+void sw_params_default(struct sw_params *p);
+
+struct sw_engine;
+struct sw_lcore;
+
+/*
+ * Create the engine and its lcore state (one lcore in this version). Ops tables are copied;
+ * the ctx pointers are passed back to every call. Returns NULL with errno (EINVAL, ENOMEM).
+ * Control thread; the caller must be a registered QSBR thread.
+ */
+struct sw_engine *sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops,
+                                   void *tctx, const struct sw_buf_ops *bops, void *bctx,
+                                   const struct sw_event_ops *eops, void *ectx);
+/* Closes everything (no events), waits for RCU callbacks, frees. Accepts NULL. */
+void sw_engine_destroy(struct sw_engine *e);
+struct sw_lcore *sw_engine_lcore(struct sw_engine *e, unsigned int i);
+
+/* ---- control commands (control thread) ---- */
+
+/*
+ * CONF_CREATE. c->max_size 0 = params default. Returns 0, -EEXIST, -EINVAL (bad id, policy,
+ * max_legs > max_conf_legs) or -ENOMEM.
+ */
+int sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *c);
+/* CONF_DEL: deletes the legs too (each as LEG_DEL). Returns 0 or -ENOENT. */
+int sw_conf_del(struct sw_engine *e, const struct msw_ctl_conf_id *id, uint64_t now_us);
+
+/*
+ * What LEG_ADD carries once the blobs are resolved (msw_ctl_leg_add + its blobs), plus the
+ * fields the ABI does not have yet (docs/switch.md "ABI gaps").
+ */
+struct sw_leg_params {
+	struct msw_ctl_conf_id conf;
+	struct msrp_span path;         /* remote To-Path: SP-separated MSRP URIs, relays first */
+	struct msrp_span identity;     /* SIP URI of the participant */
+	struct msrp_span alias;        /* display name / chat alias */
+	struct msrp_span accept_types; /* SP-separated media types, "*" and "type/ *" allowed */
+	uint64_t max_size;             /* a=max-size, 0 = none */
+	bool active;                   /* a=setup:active: we connect (RFC 6135) */
+	bool anonymous;
+	bool recv_only; /* a=recvonly from the participant's view: it never sends (ABI gap) */
+	bool send_only; /* a=sendonly: it receives nothing (ABI gap) */
+};
+
+/*
+ * LEG_ADD: allocates the leg, draws its session-id (>= 80 random bits), publishes it and a
+ * new member array. Writes the local URI into uri (cap bytes, NUL-terminated) and the
+ * session-id into key. For an active leg, the owning lcore connects when sw_lcore_poll()
+ * runs next. Returns 0, -ENOENT (no conference), -ENOSPC (conference or engine full),
+ * -EINVAL (bad path/params) or -ENOBUFS (uri too small).
+ */
+int sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_t cap,
+               struct msw_ctl_leg_key *key);
+/* LEG_DEL: the leg leaves (outcome "left" for its pending messages). 0 or -ENOENT. */
+int sw_leg_del(struct sw_engine *e, const struct msw_ctl_leg_key *key, uint64_t now_us);
+
+/* ---- data path (owning lcore) ---- */
+
+/*
+ * A transport connection appeared (accepted). *conn receives the engine's connection index,
+ * which the transport passes to the calls below (its per-connection context). 0 or -ENOSPC.
+ */
+int sw_conn_open(struct sw_lcore *lc, sw_tconn_t c, uint32_t *conn);
+/*
+ * In-order bytes of connection conn. buf is the receive buffer holding them (valid during the
+ * call; the engine takes holds for what it keeps). Returns 0, or -EPROTO when the stream is
+ * not MSRP (the connection is closed through ops->close).
+ */
+int sw_conn_rx(struct sw_lcore *lc, uint32_t conn, const uint8_t *data, uint32_t len,
+               struct sw_buf *buf, uint64_t now_us);
+/* The transport connection is gone (any reason). Its legs close. */
+void sw_conn_closed(struct sw_lcore *lc, uint32_t conn, uint64_t now_us);
+/* Timers (transaction and final-report timeouts) and pending active connects. */
+void sw_lcore_poll(struct sw_lcore *lc, uint64_t now_us);
+
+/* Counter value (single writer: the lcore; any thread may read). */
+uint64_t sw_lcore_counter(const struct sw_lcore *lc, enum sw_cnt id);
+const char *sw_counter_name(enum sw_cnt id);
+/* Messages in flight (trackers in use): tests check that everything is released. */
+uint32_t sw_lcore_msgs_in_use(const struct sw_lcore *lc);
+uint32_t sw_lcore_tx_in_use(const struct sw_lcore *lc);

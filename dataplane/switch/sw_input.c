@@ -1,0 +1,1074 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-chunk path: framing, session binding (RFC 4975 §7.3, SWX-13), hop responses
+ * (RFC 4975 §7.2, SWX-02), fan-out with re-headering (SWX-03), re-chunking, aborts (SWX-09),
+ * recipient responses (SWX-08, 413) and the slow-recipient policy (SWX-07).
+ *
+ * No malloc, no locks, no syscalls, no logging on this path: pools of the lcore, counters.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "cpim/cpim.h"
+#include "fdr/fdr.h"
+#include "switch/sw_pvt.h"
+
+static const char sw_hex[] = "0123456789abcdef";
+
+static struct msrp_span
+sw_leg_uri(const struct sw_leg *l)
+{
+	return (struct msrp_span){(const uint8_t *)l->uri, l->uri_len};
+}
+
+static struct msrp_span
+sw_leg_path(const struct sw_leg *l)
+{
+	return (struct msrp_span){(const uint8_t *)l->path, l->path_len};
+}
+
+int
+sw_send_frame(struct sw_lcore *lc, uint32_t conn, const struct sw_seg *segs, unsigned int n)
+{
+	struct sw_engine *e = lc->e;
+
+	if (conn >= e->p.max_conns || !lc->conns[conn].in_use)
+		return -EPIPE;
+	return e->tops.send(e->tctx, lc->conns[conn].tc, segs, n);
+}
+
+static int
+sw_send_flat(struct sw_lcore *lc, uint32_t conn, const uint8_t *p, size_t len)
+{
+	struct sw_seg s = {.p = p, .len = (uint32_t)len, .buf = NULL};
+
+	return sw_send_frame(lc, conn, &s, 1);
+}
+
+/*
+ * Hop response to a request (RFC 4975 §7.2): Failure-Report "no" -> never, "partial" -> only
+ * errors, "yes"/absent -> always. REPORTs are never answered (RFC 4975 §7.1.2).
+ */
+static void
+sw_respond(struct sw_lcore *lc, uint32_t conn, const struct sw_leg *l, const struct msrp_frame *f,
+           uint16_t code)
+{
+	struct msrp_span local = l != NULL ? sw_leg_uri(l) : (struct msrp_span){NULL, 0};
+	ssize_t n;
+
+	if (f->method == MSRP_METHOD_REPORT || f->failure_report == MSRP_REPORT_NO ||
+	    (f->failure_report == MSRP_REPORT_PARTIAL && code == 200))
+		return;
+	n = msrp_build_response_to(f, code, NULL, local, lc->scratch, sizeof(lc->scratch));
+	if (n > 0 && sw_send_flat(lc, conn, lc->scratch, (size_t)n) == 0)
+		sw_cnt_add(lc, SW_CNT_TX_RESP, 1);
+}
+
+/* ---- outgoing transactions ---- */
+
+static void
+sw_tx_unlink(struct sw_lcore *lc, uint32_t ti)
+{
+	struct sw_tx *t = &lc->tx[ti];
+
+	if (t->prev != SW_NONE)
+		lc->tx[t->prev].next = t->next;
+	else
+		lc->tx_head = t->next;
+	if (t->next != SW_NONE)
+		lc->tx[t->next].prev = t->prev;
+	else
+		lc->tx_tail = t->prev;
+}
+
+static void
+sw_tx_free(struct sw_lcore *lc, uint32_t ti)
+{
+	sw_tx_unlink(lc, ti);
+	lc->tx[ti].in_use = false;
+	lc->tx_free[lc->n_tx_free++] = ti;
+}
+
+/*
+ * A transaction id: SW_TID_RAND random ident chars (unpredictable, MFR-18) then the slot
+ * index in 8 hex digits, so a response finds its transaction with no hash: decode + memcmp.
+ */
+static uint32_t
+sw_tx_alloc(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint32_t conn, uint64_t now_us)
+{
+	uint32_t ti;
+	struct sw_tx *t;
+
+	if (lc->n_tx_free == 0)
+		return SW_NONE;
+	ti = lc->tx_free[--lc->n_tx_free];
+	t = &lc->tx[ti];
+	t->in_use = true;
+	msrp_id_next(&lc->ids, t->tid, SW_TID_RAND);
+	for (unsigned int i = 0; i < 8; i++)
+		t->tid[SW_TID_RAND + i] = (uint8_t)sw_hex[(ti >> (28 - 4 * i)) & 0xf];
+	t->msg = mi;
+	t->msg_gen = mi != SW_NONE ? lc->msgs[mi].gen : 0;
+	t->rcpt = ri;
+	t->conn = conn;
+	t->deadline = now_us + (uint64_t)lc->e->p.tx_timeout_ms * 1000u;
+	/* Same timeout for all: appending keeps the list sorted by deadline. */
+	t->next = SW_NONE;
+	t->prev = lc->tx_tail;
+	if (lc->tx_tail != SW_NONE)
+		lc->tx[lc->tx_tail].next = ti;
+	else
+		lc->tx_head = ti;
+	lc->tx_tail = ti;
+	return ti;
+}
+
+static uint32_t
+sw_tx_find(struct sw_lcore *lc, struct msrp_span tid, uint32_t conn)
+{
+	uint32_t ti = 0;
+
+	if (tid.len != SW_TID_LEN)
+		return SW_NONE;
+	for (unsigned int i = 0; i < 8; i++) {
+		uint8_t c = tid.p[SW_TID_RAND + i];
+		uint32_t v;
+
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = (uint32_t)(c - 'a' + 10);
+		else
+			return SW_NONE;
+		ti = (ti << 4) | v;
+	}
+	if (ti >= lc->e->p.max_tx || !lc->tx[ti].in_use || lc->tx[ti].conn != conn ||
+	    memcmp(lc->tx[ti].tid, tid.p, SW_TID_LEN) != 0)
+		return SW_NONE;
+	return ti;
+}
+
+/* ---- binding ---- */
+
+static bool
+sw_conn_add_leg(struct sw_conn *c, struct sw_leg *l)
+{
+	if (c->n_legs == SW_CONN_LEGS)
+		return false;
+	c->legs[c->n_legs++] = sw_leg_ref_of(l);
+	return true;
+}
+
+static void
+sw_conn_del_leg(struct sw_conn *c, uint32_t idx)
+{
+	for (uint32_t i = 0; i < c->n_legs; i++) {
+		if (c->legs[i].idx == idx) {
+			c->legs[i] = c->legs[--c->n_legs];
+			return;
+		}
+	}
+}
+
+static void
+sw_ev_leg(struct sw_lcore *lc, const struct sw_leg *l, bool bound, enum sw_close_reason why,
+          int err)
+{
+	struct sw_engine *e = lc->e;
+	struct msw_ctl_ev_leg ev;
+
+	if (bound ? e->eops.leg_bound == NULL : e->eops.leg_closed == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.leg.conf = l->conf->id;
+	memcpy(ev.leg.session_id, l->sid, SW_SID_LEN);
+	ev.leg.session_id_len = SW_SID_LEN;
+	ev.error = err;
+	ev.reason = bound ? 0 : (uint32_t)why;
+	if (bound)
+		e->eops.leg_bound(e->ectx, &ev);
+	else
+		e->eops.leg_closed(e->ectx, &ev);
+}
+
+static void
+sw_bind(struct sw_lcore *lc, uint32_t conn, struct sw_leg *l)
+{
+	l->conn = conn;
+	sw_cnt_add(lc, SW_CNT_BIND, 1);
+	sw_ev_leg(lc, l, true, 0, 0);
+}
+
+/*
+ * Session-id of the first To-Path URI: "msrp[s]://authority/" session-id ";transport"
+ * (RFC 4975 §9). Byte scan, no full URI validation on the per-chunk path: the session-id is
+ * only compared with ours, which are well-formed.
+ */
+static bool
+sw_first_sid(struct msrp_span to_path, const uint8_t **sid, size_t *len)
+{
+	const uint8_t *p = to_path.p, *end = to_path.p + to_path.len, *s;
+
+	for (const uint8_t *q = p; q < end; q++)
+		if (*q == ' ') {
+			end = q;
+			break;
+		}
+	s = memchr(p, ':', (size_t)(end - p));
+	if (s == NULL || end - s < 3 || s[1] != '/' || s[2] != '/')
+		return false;
+	s = memchr(s + 3, '/', (size_t)(end - (s + 3)));
+	if (s == NULL)
+		return false;
+	s++;
+	*sid = s;
+	for (const uint8_t *q = s; q < end; q++)
+		if (*q == ';') {
+			*len = (size_t)(q - s);
+			return *len > 0;
+		}
+	return false;
+}
+
+/*
+ * The leg a request is for. Connection's small array first (memcmp, RFC 4975 §5.4
+ * connection reuse means usually one leg), then the table: unknown -> 481, bound to
+ * another connection -> 506, else bind (SWX-13).
+ */
+static struct sw_leg *
+sw_leg_for(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint16_t *code)
+{
+	struct sw_conn *c = &lc->conns[ci];
+	const uint8_t *sid;
+	size_t len;
+	struct sw_leg *l;
+
+	if (!sw_first_sid(f->to_path, &sid, &len)) {
+		*code = 481;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < c->n_legs; i++) {
+		l = sw_leg_deref(lc->e, c->legs[i]);
+		if (l == NULL) { /* deleted meanwhile: forget it */
+			c->legs[i--] = c->legs[--c->n_legs];
+			continue;
+		}
+		if (len == SW_SID_LEN && memcmp(l->sid, sid, SW_SID_LEN) == 0) {
+			sw_cnt_add(lc, SW_CNT_CONN_LEG_HIT, 1);
+			return l;
+		}
+	}
+	sw_cnt_add(lc, SW_CNT_TABLE_LOOKUP, 1);
+	l = sw_leg_lookup_sid(lc->e, sid, len);
+	if (l == NULL) {
+		sw_cnt_add(lc, SW_CNT_DROP_481, 1);
+		*code = 481;
+		return NULL;
+	}
+	if ((l->conn != SW_NONE && l->conn != ci) || !sw_conn_add_leg(c, l)) {
+		sw_cnt_add(lc, SW_CNT_DROP_506, 1);
+		*code = 506;
+		return NULL;
+	}
+	if (l->conn == SW_NONE)
+		sw_bind(lc, ci, l);
+	return l;
+}
+
+/* ---- messages in flight ---- */
+
+static uint32_t
+sw_msg_bucket(struct sw_lcore *lc, const uint8_t *id, size_t len)
+{
+	return (uint32_t)(sw_span_hash(id, len, lc->e->hash_seed) & ((1u << SW_MSG_HASH_BITS) - 1));
+}
+
+static uint32_t
+sw_msg_find(struct sw_lcore *lc, struct sw_leg_ref sender, struct msrp_span id)
+{
+	for (uint32_t mi = lc->msg_hash[sw_msg_bucket(lc, id.p, id.len)]; mi != SW_NONE;
+	     mi = lc->msgs[mi].hash_next) {
+		struct sw_msg *m = &lc->msgs[mi];
+
+		if (m->sender.idx == sender.idx && m->sender.gen == sender.gen &&
+		    m->msgid_len == id.len && memcmp(m->msgid, id.p, id.len) == 0)
+			return mi;
+	}
+	return SW_NONE;
+}
+
+/* The message a recipient's REPORT is about: same Message-ID and that leg a recipient. */
+static uint32_t
+sw_msg_find_rcpt(struct sw_lcore *lc, struct sw_leg_ref leg, struct msrp_span id, uint32_t *ri)
+{
+	for (uint32_t mi = lc->msg_hash[sw_msg_bucket(lc, id.p, id.len)]; mi != SW_NONE;
+	     mi = lc->msgs[mi].hash_next) {
+		struct sw_msg *m = &lc->msgs[mi];
+
+		if (m->msgid_len != id.len || memcmp(m->msgid, id.p, id.len) != 0)
+			continue;
+		for (uint32_t r = 0; r < m->n_rcpt; r++)
+			if (m->rcpt[r].leg.idx == leg.idx && m->rcpt[r].leg.gen == leg.gen) {
+				*ri = r;
+				return mi;
+			}
+	}
+	return SW_NONE;
+}
+
+void
+sw_msg_free(struct sw_lcore *lc, uint32_t mi)
+{
+	struct sw_msg *m = &lc->msgs[mi];
+	uint32_t *pp = &lc->msg_hash[sw_msg_bucket(lc, m->msgid, m->msgid_len)];
+
+	while (*pp != mi)
+		pp = &lc->msgs[*pp].hash_next;
+	*pp = m->hash_next;
+	sw_fr_disarm(lc, mi);
+	m->in_use = false;
+	m->gen++; /* transactions still out for it become stale */
+	m->free_next = lc->msg_free;
+	lc->msg_free = mi;
+	lc->msgs_in_use--;
+}
+
+/* Media type of a Content-Type value, parameters and surrounding blanks removed. */
+static struct msrp_span
+sw_media_type(struct msrp_span ct)
+{
+	uint32_t n = 0;
+
+	while (n < ct.len && ct.p[n] != ';' && ct.p[n] != ' ')
+		n++;
+	return (struct msrp_span){ct.p, n};
+}
+
+static bool
+sw_span_caseeq(struct msrp_span a, struct msrp_span b)
+{
+	if (a.len != b.len)
+		return false;
+	for (uint32_t i = 0; i < a.len; i++) {
+		uint8_t x = a.p[i], y = b.p[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (uint8_t)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (uint8_t)(y + 32);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+/* RFC 4975 §8.6 accept-types: exact type, "type/ *" or "*". Empty list = anything. */
+static bool
+sw_leg_accepts(const struct sw_leg *l, struct msrp_span mt)
+{
+	if (l->n_accept == 0)
+		return true;
+	for (unsigned int i = 0; i < l->n_accept; i++) {
+		struct msrp_span a = l->accept_type[i];
+
+		if (a.len == 1 && a.p[0] == '*')
+			return true;
+		if (a.len >= 2 && a.p[a.len - 1] == '*' && a.p[a.len - 2] == '/' &&
+		    mt.len > a.len - 1 &&
+		    sw_span_caseeq((struct msrp_span){a.p, a.len - 1}, (struct msrp_span){mt.p, a.len - 1}))
+			return true;
+		if (sw_span_caseeq(a, mt))
+			return true;
+	}
+	return false;
+}
+
+/* Body bytes as one contiguous view when possible, else a bounded copy (CPIM header peek). */
+static struct msrp_span
+sw_body_prefix(struct sw_lcore *lc, const struct msrp_frame *f)
+{
+	if (f->n_body_segs == 1)
+		return f->body_segs[0];
+	return (struct msrp_span){lc->scratch,
+	                          (uint32_t)msrp_frame_body_copy(f, lc->scratch, sizeof(lc->scratch))};
+}
+
+static void
+sw_set_outcome(struct sw_lcore *lc, struct sw_rcpt *r, uint8_t outcome, uint16_t status)
+{
+	static const enum sw_cnt cnt[FDR_OUTCOME_COUNT] = {
+	        [FDR_OUTCOME_DELIVERED] = SW_CNT_RCPT_DELIVERED,
+	        [FDR_OUTCOME_FAILED] = SW_CNT_RCPT_FAILED,
+	        [FDR_OUTCOME_TIMEOUT] = SW_CNT_RCPT_TIMEOUT,
+	        [FDR_OUTCOME_LEFT] = SW_CNT_RCPT_LEFT,
+	        [FDR_OUTCOME_NOT_SENT] = SW_CNT_RCPT_NOT_SENT,
+	};
+
+	/* FDR-05: the first final outcome is kept. */
+	if (r->outcome != SW_OUTCOME_NONE)
+		return;
+	r->outcome = outcome;
+	r->status = status;
+	r->state = SW_RCPT_STOPPED;
+	sw_cnt_add(lc, cnt[outcome], 1);
+}
+
+void
+sw_msg_rcpt_outcome(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint8_t outcome,
+                    uint16_t status, uint64_t now_us)
+{
+	sw_set_outcome(lc, &lc->msgs[mi].rcpt[ri], outcome, status);
+	sw_msg_check_done(lc, mi, now_us);
+}
+
+/*
+ * New message from sender l (first chunk seen): conference policy, recipients snapshot from
+ * the current member array (RCU), exclusions (SWX-11 max-size, RFC 4975 §8.6 accept-types),
+ * Final-Report detection (OMA 5.7.2). Returns the message index, or SW_NONE with *code set.
+ */
+static uint32_t
+sw_msg_new(struct sw_lcore *lc, struct sw_leg *l, const struct msrp_frame *f, uint16_t *code)
+{
+	struct sw_conf *conf = l->conf;
+	struct sw_members *mem;
+	struct msrp_span mt = sw_media_type(f->content_type);
+	bool is_cpim = sw_span_caseeq(mt, (struct msrp_span){(const uint8_t *)"message/cpim", 12});
+	uint64_t total = f->byte_range.total_known ? f->byte_range.total : 0;
+	uint32_t mi;
+	struct sw_msg *m;
+
+	if (total > conf->max_size) {
+		sw_cnt_add(lc, SW_CNT_DROP_413, 1);
+		*code = 413; /* SWX-11: larger than what we advertised */
+		return SW_NONE;
+	}
+	if (conf->cpim_policy == MSW_CTL_CPIM_REQUIRED && !is_cpim) {
+		*code = 415;
+		return SW_NONE;
+	}
+	if (lc->msg_free == SW_NONE || f->message_id.len > SW_MSGID_MAX) {
+		sw_cnt_add(lc, SW_CNT_DROP_NO_MSG, 1);
+		*code = 413; /* no room for one more message in flight: try later / smaller */
+		return SW_NONE;
+	}
+	mi = lc->msg_free;
+	m = &lc->msgs[mi];
+	lc->msg_free = m->free_next;
+	lc->msgs_in_use++;
+	m->in_use = true;
+	m->sender = sw_leg_ref_of(l);
+	memcpy(m->msgid, f->message_id.p, f->message_id.len);
+	m->msgid_len = (uint8_t)f->message_id.len;
+	m->sender_sr = f->success_report == MSRP_REPORT_YES;
+	m->final_report = false;
+	m->complete = m->aborted = m->fr_timer_armed = false;
+	m->total = total;
+	m->received = 0;
+	m->fr_prev = m->fr_next = SW_NONE;
+	m->hash_next = lc->msg_hash[sw_msg_bucket(lc, m->msgid, m->msgid_len)];
+	lc->msg_hash[sw_msg_bucket(lc, m->msgid, m->msgid_len)] = mi;
+	if (is_cpim && f->has_body && f->byte_range.start == 1) {
+		struct msrp_span b = sw_body_prefix(lc, f);
+		struct cpim_msg cm;
+
+		if (cpim_parse(b.p, b.len, &cm) == CPIM_OK)
+			m->final_report = cpim_final_report_requested(&cm);
+	}
+	m->n_rcpt = 0;
+	mem = rcu_dereference(conf->members);
+	for (uint32_t i = 0; mem != NULL && i < mem->n && m->n_rcpt < lc->e->p.max_conf_legs; i++) {
+		struct sw_leg *q = mem->leg[i];
+		struct sw_rcpt *r;
+
+		if (q == l || q->send_only) /* never back to the sender (SWX-03) */
+			continue;
+		r = &m->rcpt[m->n_rcpt++];
+		*r = (struct sw_rcpt){.leg = sw_leg_ref_of(q), .outcome = SW_OUTCOME_NONE};
+		if (q->max_size != 0 && total > q->max_size)
+			sw_set_outcome(lc, r, FDR_OUTCOME_NOT_SENT, 413);
+		else if (f->has_body && !sw_leg_accepts(q, mt))
+			sw_set_outcome(lc, r, FDR_OUTCOME_NOT_SENT, 415);
+		else if (q->conn == SW_NONE) /* not connected (yet): cannot be delivered */
+			sw_set_outcome(lc, r, FDR_OUTCOME_FAILED, 481);
+	}
+	return mi;
+}
+
+/* Map a body span to the receive buffers it lies in and append zero-copy segments. */
+static unsigned int
+sw_body_segs(const struct sw_conn *c, const uint8_t *p, uint32_t len, struct sw_seg *out,
+             unsigned int cap)
+{
+	unsigned int n = 0;
+
+	while (len > 0 && n < cap) {
+		const struct sw_held *h = NULL;
+
+		if (p >= c->cur.p && p < c->cur.p + c->cur.len)
+			h = &c->cur;
+		for (uint32_t k = 0; h == NULL && k < c->n_held; k++)
+			if (p >= c->held[k].p && p < c->held[k].p + c->held[k].len)
+				h = &c->held[k];
+		if (h == NULL)
+			return 0; /* cannot happen: the parser only points into fed buffers */
+		uint32_t take = (uint32_t)(h->p + h->len - p);
+
+		if (take > len)
+			take = len;
+		out[n++] = (struct sw_seg){.p = p, .len = take, .buf = h->buf};
+		p += take;
+		len -= take;
+	}
+	return len == 0 ? n : 0;
+}
+
+/* Body range [off, off + len) of the frame as segments. */
+static unsigned int
+sw_piece_segs(const struct sw_conn *c, const struct msrp_frame *f, uint64_t off, uint64_t len,
+              struct sw_seg *out, unsigned int cap)
+{
+	unsigned int n = 0;
+	uint64_t pos = 0;
+
+	for (uint32_t i = 0; i < f->n_body_segs && len > 0; i++) {
+		struct msrp_span s = f->body_segs[i];
+
+		if (pos + s.len <= off) {
+			pos += s.len;
+			continue;
+		}
+		uint64_t skip = off > pos ? off - pos : 0;
+		uint64_t take = s.len - skip;
+
+		if (take > len)
+			take = len;
+		unsigned int k = sw_body_segs(c, s.p + skip, (uint32_t)take, out + n, cap - n);
+
+		if (k == 0)
+			return UINT32_MAX;
+		n += k;
+		off += take;
+		len -= take;
+		pos += s.len;
+	}
+	return n;
+}
+
+static void
+sw_slow(struct sw_lcore *lc, uint32_t mi, uint32_t ri, struct sw_leg *q, uint64_t now_us)
+{
+	struct sw_engine *e = lc->e;
+
+	if (e->p.slow_policy == SW_SLOW_DISCONNECT && q->conn != SW_NONE) {
+		sw_cnt_add(lc, SW_CNT_SLOW_DISCONNECT, 1);
+		e->tops.close(e->tctx, lc->conns[q->conn].tc);
+	} else {
+		sw_cnt_add(lc, SW_CNT_SLOW_DROP, 1);
+	}
+	/* 503 is not an RFC 4975 code: the final report's way of saying "queue overflow". */
+	sw_set_outcome(lc, &lc->msgs[mi].rcpt[ri], FDR_OUTCOME_FAILED, 503);
+	(void)now_us;
+}
+
+/*
+ * Forward one received chunk to recipient ri: re-chunked into pieces of at most
+ * rechunk_bytes (a file transfer never holds a recipient's connection for long, so chat text
+ * interleaves), each a new transaction with this leg's paths (SWX-03), Message-ID and the
+ * rest of the headers byte-exact, Byte-Range of the piece, Failure-Report: yes, and
+ * Success-Report: yes only when a final report was asked (FDR-04).
+ */
+static void
+sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const struct msrp_frame *f,
+            uint64_t now_us)
+{
+	struct sw_msg *m = &lc->msgs[mi];
+	struct sw_rcpt *r = &m->rcpt[ri];
+	struct sw_leg *q = sw_leg_deref(lc->e, r->leg);
+	uint64_t body = f->has_body ? f->body_len : 0, off = 0, rc_bytes = lc->e->p.rechunk_bytes;
+	struct sw_seg segs[SW_HELD_MAX + 2];
+	uint8_t end[MSRP_BUILD_END_MAX];
+
+	if (q == NULL || q->conn == SW_NONE) {
+		sw_set_outcome(lc, r, FDR_OUTCOME_LEFT, 481);
+		return;
+	}
+	do {
+		uint64_t plen = body - off < rc_bytes ? body - off : rc_bytes;
+		bool last = off + plen == body;
+		enum msrp_flag flag = last ? f->flag : MSRP_FLAG_MORE;
+		struct msrp_byte_range br = {
+		        .start = f->byte_range.start + off,
+		        .end = f->byte_range.start + off + plen - 1,
+		        .total = f->byte_range.total,
+		        .end_known = true,
+		        .total_known = f->byte_range.total_known,
+		};
+		uint32_t ti = sw_tx_alloc(lc, mi, ri, q->conn, now_us);
+		struct msrp_reheader rh;
+		ssize_t hl, el;
+		unsigned int n, nb;
+		int rc;
+
+		if (ti == SW_NONE) {
+			sw_cnt_add(lc, SW_CNT_DROP_NO_TX, 1);
+			sw_set_outcome(lc, r, FDR_OUTCOME_FAILED, 503);
+			return;
+		}
+		rh = (struct msrp_reheader){
+		        .tid = {lc->tx[ti].tid, SW_TID_LEN},
+		        .to_path = sw_leg_path(q),
+		        .from_path = sw_leg_uri(q),
+		        .success_report = m->final_report ? MSRP_REPORT_YES : MSRP_REPORT_NO,
+		        .failure_report = MSRP_REPORT_YES,
+		        .byte_range = plen > 0 ? &br : NULL,
+		        .body_len = plen,
+		};
+		hl = msrp_build_reheader(f, &rh, lc->head, sizeof(lc->head));
+		el = msrp_build_end(rh.tid, f->has_body, flag, end, sizeof(end));
+		nb = plen > 0 ? sw_piece_segs(&lc->conns[ci], f, off, plen, segs + 1, SW_HELD_MAX)
+		              : 0;
+		if (hl < 0 || el < 0 || nb == UINT32_MAX) {
+			sw_tx_free(lc, ti);
+			sw_set_outcome(lc, r, FDR_OUTCOME_FAILED, 400);
+			return;
+		}
+		segs[0] = (struct sw_seg){lc->head, (uint32_t)hl, NULL};
+		n = 1 + nb;
+		segs[n++] = (struct sw_seg){end, (uint32_t)el, NULL};
+		rc = sw_send_frame(lc, q->conn, segs, n);
+		if (rc != 0) {
+			sw_tx_free(lc, ti);
+			if (rc == -ENOBUFS)
+				sw_slow(lc, mi, ri, q, now_us);
+			else
+				sw_set_outcome(lc, r, FDR_OUTCOME_LEFT, 481);
+			return;
+		}
+		r->inflight++;
+		r->got_part = true;
+		r->sent_bytes += plen;
+		sw_cnt_add(lc, SW_CNT_TX_CHUNKS, 1);
+		sw_cnt_add(lc, SW_CNT_TX_BYTES_BODY, plen);
+		if (off > 0)
+			sw_cnt_add(lc, SW_CNT_RECHUNK, 1);
+		off += plen;
+	} while (off < body);
+}
+
+/* Success REPORT from the switch as the sender's endpoint (RFC 4975 §7.1.2, SWX-12). */
+static void
+sw_report_success(struct sw_lcore *lc, uint32_t ci, const struct sw_leg *l,
+                  const struct msrp_frame *f)
+{
+	uint8_t tid[MSRP_ID_LEN];
+	ssize_t n;
+
+	msrp_id_next(&lc->ids, tid, sizeof(tid));
+	n = msrp_build_report_for(f, (struct msrp_span){tid, sizeof(tid)}, sw_leg_uri(l), 200, NULL,
+	                          NULL, lc->scratch, sizeof(lc->scratch));
+	if (n > 0 && sw_send_flat(lc, ci, lc->scratch, (size_t)n) == 0)
+		sw_cnt_add(lc, SW_CNT_TX_REPORT, 1);
+}
+
+static void
+sw_ev_msg_done(struct sw_lcore *lc, const struct sw_leg *l, const struct sw_msg *m)
+{
+	struct sw_engine *e = lc->e;
+	struct msw_ctl_ev_msg ev;
+
+	if (e->eops.msg_done == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.leg.conf = l->conf->id;
+	memcpy(ev.leg.session_id, l->sid, SW_SID_LEN);
+	ev.leg.session_id_len = SW_SID_LEN;
+	memcpy(ev.message_id, m->msgid, m->msgid_len);
+	ev.msg_len = m->received;
+	e->eops.msg_done(e->ectx, &ev);
+}
+
+static void
+sw_send_rx(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp_frame *f,
+           uint64_t now_us)
+{
+	uint16_t code = 200;
+	uint32_t mi;
+	struct sw_msg *m;
+	uint64_t body = f->has_body ? f->body_len : 0;
+
+	if (l->recv_only) {
+		sw_cnt_add(lc, SW_CNT_DROP_RECV_ONLY, 1);
+		sw_respond(lc, ci, l, f, 403);
+		return;
+	}
+	/* Bodiless SEND: binds the session at our end (RFC 4975 §5.4), nothing to forward. */
+	if (!f->has_body && f->flag == MSRP_FLAG_END && f->byte_range.start <= 1) {
+		sw_respond(lc, ci, l, f, 200);
+		return;
+	}
+	mi = sw_msg_find(lc, sw_leg_ref_of(l), f->message_id);
+	if (mi == SW_NONE) {
+		mi = sw_msg_new(lc, l, f, &code);
+		if (mi == SW_NONE) {
+			sw_respond(lc, ci, l, f, code);
+			return;
+		}
+	}
+	m = &lc->msgs[mi];
+	m->received += body;
+	if ((m->total == 0 && m->received > l->conf->max_size)) {
+		/* Size unknown up front ('*'): stop once it exceeds the limit (SWX-11). */
+		sw_cnt_add(lc, SW_CNT_DROP_413, 1);
+		sw_respond(lc, ci, l, f, 413);
+		f = NULL;
+	} else {
+		/* SWX-02: the hop response does not wait for the recipients. */
+		sw_respond(lc, ci, l, f, 200);
+	}
+	if (f == NULL || f->flag == MSRP_FLAG_ABORT) {
+		/* SWX-09: the abort reaches every recipient that got part of the message. */
+		m->aborted = true;
+		if (f != NULL)
+			for (uint32_t r = 0; r < m->n_rcpt; r++)
+				if (m->rcpt[r].got_part && m->rcpt[r].state == SW_RCPT_SENDING) {
+					sw_fwd_rcpt(lc, ci, mi, r, f, now_us);
+					sw_cnt_add(lc, SW_CNT_ABORT_FWD, 1);
+				}
+		sw_msg_free(lc, mi); /* no report of any kind for an aborted message */
+		return;
+	}
+	for (uint32_t r = 0; r < m->n_rcpt; r++)
+		if (m->rcpt[r].state == SW_RCPT_SENDING)
+			sw_fwd_rcpt(lc, ci, mi, r, f, now_us);
+	if (f->flag == MSRP_FLAG_END) {
+		m->complete = true;
+		sw_cnt_add(lc, SW_CNT_MSG_DONE, 1);
+		sw_ev_msg_done(lc, l, m);
+		/* Without a final report, at most one success REPORT, once all bytes are here. */
+		if (!m->final_report && m->sender_sr && (m->total == 0 || m->received == m->total))
+			sw_report_success(lc, ci, l, f);
+	}
+	sw_msg_check_done(lc, mi, now_us);
+}
+
+/*
+ * REPORT from a recipient (never answered, never forwarded raw: SWX-12). Status 000 200
+ * covering every byte = delivered (FDR-05); an error Status = failed.
+ */
+static void
+sw_report_rx(struct sw_lcore *lc, struct sw_leg *l, const struct msrp_frame *f, uint64_t now_us)
+{
+	uint32_t ri, mi = sw_msg_find_rcpt(lc, sw_leg_ref_of(l), f->message_id, &ri);
+	struct sw_msg *m;
+
+	sw_cnt_add(lc, SW_CNT_REPORT_CONSUMED, 1);
+	if (mi == SW_NONE || f->hdr_index[MSRP_HDR_STATUS] < 0) {
+		sw_cnt_add(lc, SW_CNT_DROP_REPORT_UNKNOWN, 1);
+		return;
+	}
+	m = &lc->msgs[mi];
+	if (f->status.code == 200) {
+		const struct msrp_byte_range *br = &f->byte_range;
+		bool all = f->hdr_index[MSRP_HDR_BYTE_RANGE] >= 0 && br->start == 1 && br->end_known &&
+		           m->complete && br->end == m->received;
+
+		if (all)
+			sw_msg_rcpt_outcome(lc, mi, ri, FDR_OUTCOME_DELIVERED, 200, now_us);
+	} else {
+		sw_msg_rcpt_outcome(lc, mi, ri, FDR_OUTCOME_FAILED, f->status.code, now_us);
+	}
+}
+
+/* Response from a recipient to one of our chunks. */
+static void
+sw_resp_rx(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint64_t now_us)
+{
+	uint32_t ti = sw_tx_find(lc, f->tid, ci);
+	struct sw_tx t;
+	struct sw_msg *m;
+	struct sw_rcpt *r;
+
+	sw_cnt_add(lc, SW_CNT_RX_RESP, 1);
+	if (ti == SW_NONE) {
+		sw_cnt_add(lc, SW_CNT_DROP_RESP_UNKNOWN, 1);
+		return;
+	}
+	t = lc->tx[ti];
+	sw_tx_free(lc, ti);
+	if (t.msg == SW_NONE)
+		return; /* our bodiless binding SEND */
+	m = &lc->msgs[t.msg];
+	if (!m->in_use || m->gen != t.msg_gen)
+		return;
+	r = &m->rcpt[t.rcpt];
+	if (r->inflight > 0)
+		r->inflight--;
+	if (f->status_code == 413) {
+		/* SWX-08: stop this message toward this recipient only. */
+		sw_cnt_add(lc, SW_CNT_RCPT_413, 1);
+		sw_set_outcome(lc, r, FDR_OUTCOME_NOT_SENT, 413);
+	} else if (f->status_code != 200) {
+		sw_set_outcome(lc, r, FDR_OUTCOME_FAILED, f->status_code);
+	}
+	sw_msg_check_done(lc, t.msg, now_us);
+}
+
+static void
+sw_frame_rx(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint64_t now_us)
+{
+	struct sw_leg *l;
+	uint16_t code = 0;
+
+	if (f->kind == MSRP_KIND_RESPONSE) {
+		sw_resp_rx(lc, ci, f, now_us);
+		return;
+	}
+	sw_cnt_add(lc, SW_CNT_RX_REQ, 1);
+	l = sw_leg_for(lc, ci, f, &code);
+	if (l == NULL) {
+		sw_respond(lc, ci, NULL, f, code);
+		return;
+	}
+	switch (f->method) {
+	case MSRP_METHOD_SEND:
+		sw_send_rx(lc, ci, l, f, now_us);
+		break;
+	case MSRP_METHOD_REPORT:
+		sw_report_rx(lc, l, f, now_us);
+		break;
+	default: /* RFC 4975 §12: unknown method -> 501 */
+		sw_cnt_add(lc, SW_CNT_DROP_METHOD, 1);
+		sw_respond(lc, ci, l, f, 501);
+		break;
+	}
+}
+
+static void
+sw_conn_release_held(struct sw_lcore *lc, struct sw_conn *c)
+{
+	struct sw_engine *e = lc->e;
+
+	for (uint32_t k = 0; k < c->n_held; k++)
+		e->bops.release(e->bctx, c->held[k].buf);
+	c->n_held = 0;
+}
+
+int
+sw_conn_open(struct sw_lcore *lc, sw_tconn_t tc, uint32_t *conn)
+{
+	for (uint32_t i = 0; i < lc->e->p.max_conns; i++) {
+		struct sw_conn *c = &lc->conns[i];
+
+		if (c->in_use)
+			continue;
+		c->in_use = true;
+		c->tc = tc;
+		c->n_legs = 0;
+		c->n_held = 0;
+		c->active = false;
+		msrp_parser_init(&c->parser, NULL, c->hdr_buf, MSRP_DEFAULT_MAX_HEADER_BYTES);
+		*conn = i;
+		return 0;
+	}
+	sw_cnt_add(lc, SW_CNT_DROP_CONN_FULL, 1);
+	return -ENOSPC;
+}
+
+int
+sw_conn_rx(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t len, struct sw_buf *buf,
+           uint64_t now_us)
+{
+	struct sw_engine *e = lc->e;
+	struct sw_conn *c;
+	size_t pos = 0;
+
+	if (ci >= e->p.max_conns || !lc->conns[ci].in_use)
+		return -EINVAL;
+	c = &lc->conns[ci];
+	sw_cnt_add(lc, SW_CNT_RX_BYTES, len);
+	/* The current buffer is only listed: the caller's reference covers the call. */
+	c->cur = (struct sw_held){.buf = buf, .p = data, .len = len};
+	while (pos < len) {
+		struct msrp_frame f;
+		size_t used = 0;
+		enum msrp_rc rc = msrp_parser_feed(&c->parser, data + pos, len - pos, &used, &f);
+
+		pos += used;
+		if (rc == MSRP_OK) {
+			sw_frame_rx(lc, ci, &f, now_us);
+			if (!c->in_use)
+				return 0; /* closed while handling the frame */
+			/* Frame done: only the current buffer can hold the next frame's bytes. */
+			sw_conn_release_held(lc, c);
+			continue;
+		}
+		if (rc == MSRP_AGAIN)
+			break;
+		goto proto;
+	}
+	c->cur = (struct sw_held){0};
+	/* A partial frame keeps its buffers (msrp.h contract): hold the current one. */
+	if (!msrp_parser_idle(&c->parser)) {
+		if (c->n_held == SW_HELD_MAX)
+			goto proto; /* more buffers than one chunk may span (max_body_segs) */
+		e->bops.hold(e->bctx, buf);
+		c->held[c->n_held++] = (struct sw_held){.buf = buf, .p = data, .len = len};
+	}
+	return 0;
+proto:
+	c->cur = (struct sw_held){0};
+	sw_cnt_add(lc, SW_CNT_DROP_PROTO, 1);
+	for (uint32_t i = 0; i < c->n_legs; i++) {
+		struct sw_leg *l = sw_leg_deref(e, c->legs[i]);
+
+		if (l != NULL)
+			sw_ev_leg(lc, l, false, SW_CLOSE_PROTOCOL, -EPROTO);
+	}
+	/* RFC 4975 §7.3: no way to resynchronise: close; legs follow in sw_conn_closed(). */
+	e->tops.close(e->tctx, c->tc);
+	return -EPROTO;
+}
+
+static void
+sw_conn_unbind(struct sw_lcore *lc, struct sw_conn *c, struct sw_leg *l)
+{
+	sw_conn_del_leg(c, l->idx);
+	l->conn = SW_NONE;
+	(void)lc;
+}
+
+void
+sw_leg_gone(struct sw_lcore *lc, struct sw_leg *l, enum sw_close_reason why, int err,
+            uint64_t now_us)
+{
+	struct sw_engine *e = lc->e;
+
+	if (l->conn != SW_NONE) {
+		struct sw_conn *c = &lc->conns[l->conn];
+
+		sw_conn_unbind(lc, c, l);
+		/* The last session on a connection ends it (RFC 4975 §5.4 connection reuse). */
+		if (why == SW_CLOSE_DELETED && c->n_legs == 0)
+			e->tops.close(e->tctx, c->tc);
+	}
+	sw_ev_leg(lc, l, false, why, err);
+	sw_msg_leg_left(lc, l, now_us);
+}
+
+void
+sw_conn_closed(struct sw_lcore *lc, uint32_t ci, uint64_t now_us)
+{
+	struct sw_engine *e = lc->e;
+	struct sw_conn *c;
+
+	if (ci >= e->p.max_conns || !lc->conns[ci].in_use)
+		return;
+	c = &lc->conns[ci];
+	while (c->n_legs > 0) {
+		struct sw_leg *l = sw_leg_deref(e, c->legs[c->n_legs - 1]);
+
+		if (l == NULL) {
+			c->n_legs--;
+			continue;
+		}
+		/* The leg stays in the table: the control plane deletes it (BYE) or it rebinds. */
+		sw_leg_gone(lc, l, SW_CLOSE_CONN_CLOSED, 0, now_us);
+	}
+	sw_conn_release_held(lc, c);
+	/* Transactions on this connection can no longer be answered. */
+	for (uint32_t ti = lc->tx_head; ti != SW_NONE;) {
+		uint32_t next = lc->tx[ti].next;
+
+		if (lc->tx[ti].conn == ci)
+			sw_tx_free(lc, ti);
+		ti = next;
+	}
+	c->in_use = false;
+}
+
+/*
+ * Active leg (a=setup:active): connect to the first URI of its path, reusing an open
+ * connection to the same authority, and send a bodiless SEND that binds the session at the
+ * far end (RFC 4975 §5.4).
+ */
+void
+sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l)
+{
+	struct sw_engine *e = lc->e;
+	struct msrp_span rest = sw_leg_path(l), first;
+	struct msrp_uri u;
+	uint32_t ci = SW_NONE;
+	uint8_t mid[MSRP_ID_LEN];
+	struct msrp_build_req req;
+	uint32_t ti;
+	ssize_t n;
+
+	l->connect_pending = false;
+	if (!msrp_path_next(&rest, &first) || msrp_uri_parse(first.p, first.len, &u) != 0)
+		return;
+	for (uint32_t i = 0; i < e->p.max_conns; i++) {
+		struct sw_conn *c = &lc->conns[i];
+
+		if (c->in_use && c->active && c->authority.port == u.port &&
+		    c->authority.has_port == u.has_port &&
+		    sw_span_caseeq(c->authority.host, u.host) && c->n_legs < SW_CONN_LEGS) {
+			ci = i;
+			sw_cnt_add(lc, SW_CNT_CONN_REUSE, 1);
+			break;
+		}
+	}
+	if (ci == SW_NONE) {
+		sw_tconn_t tc;
+
+		if (e->tops.connect == NULL || e->tops.connect(e->tctx, &u, &tc) != 0 ||
+		    sw_conn_open(lc, tc, &ci) != 0)
+			return;
+		sw_cnt_add(lc, SW_CNT_ACTIVE_CONNECT, 1);
+		struct sw_conn *c = &lc->conns[ci];
+
+		c->active = true;
+		memcpy(c->authority_buf, first.p, first.len < SW_URI_MAX ? first.len : SW_URI_MAX - 1);
+		msrp_uri_parse((const uint8_t *)c->authority_buf, first.len, &c->authority);
+	}
+	sw_conn_add_leg(&lc->conns[ci], l);
+	sw_bind(lc, ci, l);
+	ti = sw_tx_alloc(lc, SW_NONE, 0, ci, 0);
+	if (ti == SW_NONE)
+		return;
+	msrp_id_next(&lc->ids, mid, sizeof(mid));
+	req = (struct msrp_build_req){
+	        .method = {(const uint8_t *)"SEND", 4},
+	        .tid = {lc->tx[ti].tid, SW_TID_LEN},
+	        .to_path = sw_leg_path(l),
+	        .from_path = sw_leg_uri(l),
+	        .message_id = {mid, sizeof(mid)},
+	        .flag = MSRP_FLAG_END,
+	};
+	n = msrp_build_send(&req, NULL, lc->scratch, sizeof(lc->scratch));
+	if (n < 0 || sw_send_flat(lc, ci, lc->scratch, (size_t)n) != 0)
+		sw_tx_free(lc, ti);
+}
+
+static void
+sw_tx_timers(struct sw_lcore *lc, uint64_t now_us)
+{
+	while (lc->tx_head != SW_NONE && lc->tx[lc->tx_head].deadline <= now_us) {
+		uint32_t ti = lc->tx_head;
+		struct sw_tx t = lc->tx[ti];
+
+		sw_tx_free(lc, ti);
+		if (t.msg == SW_NONE || !lc->msgs[t.msg].in_use || lc->msgs[t.msg].gen != t.msg_gen)
+			continue;
+		if (lc->msgs[t.msg].rcpt[t.rcpt].inflight > 0)
+			lc->msgs[t.msg].rcpt[t.rcpt].inflight--;
+		/* No response within the transaction timeout counts as 408 for that recipient. */
+		sw_msg_rcpt_outcome(lc, t.msg, t.rcpt, FDR_OUTCOME_TIMEOUT, 408, now_us);
+	}
+}
+
+void
+sw_lcore_poll(struct sw_lcore *lc, uint64_t now_us)
+{
+	sw_tx_timers(lc, now_us);
+	sw_rpt_timers(lc, now_us);
+}

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+/* Switch engine internals, shared by sw_table.c, sw_input.c and sw_rpt.c only. */
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <urcu-qsbr.h>
+#include <urcu/rculfhash.h>
+
+#include "msrp/msrp.h"
+#include "msrp/msrp_build.h"
+#include "msrp/msrp_id.h"
+#include "switch/sw.h"
+
+#define SW_NONE          UINT32_MAX
+#define SW_SID_LEN       20u  /* session-id: 20 ident chars = 119.9 random bits (>= 80) */
+#define SW_URI_MAX       128u /* our local URI */
+#define SW_PATH_MAX      512u /* a leg's To-Path */
+#define SW_IDENT_MAX     256u /* identity URI */
+#define SW_ALIAS_MAX     128u
+#define SW_ACCEPT_MAX    256u
+#define SW_ACCEPT_N      16u  /* media types in accept-types */
+#define SW_CONN_LEGS     4u   /* legs bound to one connection (RFC 4975 connection reuse) */
+#define SW_TID_RAND      14u  /* random ident chars of an outgoing tid (83.9 bits) */
+#define SW_TID_LEN       (SW_TID_RAND + 8u) /* + 8 hex chars: transaction slot index */
+#define SW_MSGID_MAX     MSW_CTL_MSGID_MAX
+#define SW_HEAD_MAX      2048u /* re-headered chunk head */
+#define SW_HELD_MAX      (MSRP_BODY_SEGS_MAX + 2u)
+#define SW_OPEN_MSGS     8u /* messages of one sender interleaved at once (per leg) */
+#define SW_MSG_HASH_BITS 12u
+
+/*
+ * A participant leg. Identity and addressing fields are immutable once the leg is
+ * published in the table; gen is bumped (release) when the leg is deleted, so handles
+ * {idx, gen} held by messages in flight detect the reuse. The slot returns to the free list
+ * through call_rcu, after every reader has left the lfht node.
+ * Thread-safety: immutable part read by any lcore under QSBR; conn/bound_* written only by
+ * the owning lcore; gen written by the control thread, read by lcores (acquire).
+ */
+struct sw_leg {
+	struct cds_lfht_node node; /* engine->legs, key = sid */
+	struct rcu_head rcu;
+	_Atomic uint32_t gen;
+	uint32_t idx;
+	struct sw_engine *owner; /* for the call_rcu callback */
+	struct sw_conf *conf;
+	uint8_t sid[SW_SID_LEN];
+	char uri[SW_URI_MAX]; /* our URI on this leg (From-Path toward it) */
+	uint16_t uri_len;
+	uint16_t path_len;
+	char path[SW_PATH_MAX];
+	char identity[SW_IDENT_MAX];
+	uint16_t identity_len;
+	uint16_t alias_len;
+	char alias[SW_ALIAS_MAX];
+	char accept[SW_ACCEPT_MAX];
+	struct msrp_span accept_type[SW_ACCEPT_N];
+	uint8_t n_accept;
+	bool active, anonymous, recv_only, send_only;
+	uint64_t max_size;
+	/* Owner-lcore state. */
+	uint32_t conn; /* index in lc->conns or SW_NONE */
+	bool connect_pending;
+	bool in_use;
+	uint32_t free_next;
+};
+
+/* Immutable member array, replaced as a whole on every membership change (RCU). */
+struct sw_members {
+	struct rcu_head rcu;
+	uint32_t n;
+	struct sw_leg *leg[];
+};
+
+/*
+ * A conference. Thread-safety: id and policy immutable; members RCU-published by the control
+ * thread (rcu_assign_pointer), read by lcores with rcu_dereference; freed via call_rcu.
+ */
+struct sw_conf {
+	struct cds_lfht_node node;
+	struct rcu_head rcu;
+	struct msw_ctl_conf_id id;
+	uint32_t max_legs;
+	uint64_t max_size;
+	uint8_t cpim_policy;
+	struct sw_members *members;
+};
+
+/* A leg handle that survives loop iterations (house style 11). */
+struct sw_leg_ref {
+	uint32_t idx;
+	uint32_t gen;
+};
+
+/* Held receive buffer: where its bytes are, to map body spans back to it. */
+struct sw_held {
+	struct sw_buf *buf;
+	const uint8_t *p;
+	uint32_t len;
+};
+
+/* Thread-safety: owned by its lcore. */
+struct sw_conn {
+	bool in_use;
+	sw_tconn_t tc;
+	uint32_t n_legs;
+	struct sw_leg_ref legs[SW_CONN_LEGS]; /* bound legs, matched by memcmp of the sid */
+	struct msrp_uri authority;            /* active connections: the URI we dialled */
+	char authority_buf[SW_URI_MAX];
+	bool active;
+	struct sw_held cur; /* buffer of the sw_conn_rx() call in progress */
+	uint32_t n_held;
+	struct sw_held held[SW_HELD_MAX]; /* buffers of the frame being parsed */
+	struct msrp_parser parser;
+	uint8_t *hdr_buf;
+};
+
+enum sw_rcpt_state {
+	SW_RCPT_SENDING = 0, /* chunks flow to it */
+	SW_RCPT_STOPPED,     /* nothing more is sent (outcome known or stop by 413/policy) */
+};
+
+/* Per-recipient state of a message. Thread-safety: sender's lcore. */
+struct sw_rcpt {
+	struct sw_leg_ref leg;
+	uint8_t state;
+	uint8_t outcome; /* enum fdr_outcome, or SW_OUTCOME_NONE */
+	uint16_t status;
+	uint32_t inflight;   /* transactions without response */
+	uint64_t sent_bytes; /* body bytes sent */
+	bool got_part;       /* got at least one chunk (aborts go to it) */
+	bool report_ok;      /* success REPORT covering all bytes seen */
+};
+#define SW_OUTCOME_NONE 0xff
+
+/*
+ * An incoming message being switched (one per sender Message-ID), on the sender's lcore.
+ * Thread-safety: owned by its lcore.
+ */
+struct sw_msg {
+	bool in_use;
+	uint32_t gen;
+	struct sw_leg_ref sender;
+	uint8_t msgid[SW_MSGID_MAX];
+	uint8_t msgid_len;
+	bool final_report;   /* CPIM Final-Report: yes (OMA 5.7.3) */
+	bool sender_sr;      /* sender's Success-Report: yes */
+	bool complete;       /* last chunk ('$') received */
+	bool aborted;        /* '#' received */
+	bool fr_timer_armed;
+	uint64_t total;      /* Byte-Range total (0 = unknown) */
+	uint64_t received;   /* body bytes received */
+	uint32_t n_rcpt;
+	struct sw_rcpt *rcpt;
+	uint32_t hash_next;  /* chain in lc->msg_hash */
+	uint32_t fr_prev, fr_next; /* final-report timer FIFO */
+	uint64_t fr_deadline;
+	uint32_t open_slot;  /* index in sender conn's open list, unused */
+	uint32_t free_next;
+};
+
+/* An outgoing transaction (a chunk to one recipient). Thread-safety: owned by its lcore. */
+struct sw_tx {
+	bool in_use;
+	uint8_t tid[SW_TID_LEN];
+	uint32_t msg;
+	uint32_t msg_gen;
+	uint32_t rcpt;
+	uint32_t conn;
+	uint64_t deadline;
+	uint32_t prev, next; /* timeout FIFO (same timeout for all: append at tail) */
+};
+
+/* Per-lcore state. Thread-safety: owned by its lcore; counters read by anyone. */
+struct sw_lcore {
+	struct sw_engine *e;
+	struct msrp_id_gen ids;
+	struct sw_conn *conns;
+	struct sw_msg *msgs;
+	struct sw_rcpt *rcpt_pool;
+	uint32_t msg_free;
+	uint32_t msgs_in_use;
+	uint32_t *msg_hash; /* Message-ID hash -> msg index chain */
+	uint32_t fr_head, fr_tail;
+	struct sw_tx *tx;
+	uint32_t *tx_free;
+	uint32_t n_tx_free;
+	uint32_t tx_head, tx_tail;
+	uint8_t head[SW_HEAD_MAX];
+	uint8_t scratch[SW_HEAD_MAX];
+	_Atomic uint64_t cnt[SW_CNT_MAX];
+};
+
+/* Thread-safety: tables as described in sw.h; params and ops immutable after create. */
+struct sw_engine {
+	struct sw_params p;
+	char authority[SW_URI_MAX];
+	struct sw_transport_ops tops;
+	void *tctx;
+	struct sw_buf_ops bops;
+	void *bctx;
+	struct sw_event_ops eops;
+	void *ectx;
+	struct cds_lfht *confs;
+	struct cds_lfht *legs_ht;
+	struct sw_leg *legs;
+	uint32_t leg_free; /* control thread only */
+	uint32_t hash_seed;
+	struct sw_lcore lc;
+};
+
+static inline void
+sw_cnt_add(struct sw_lcore *lc, enum sw_cnt id, uint64_t n)
+{
+	/* Single writer: load + store; atomics only stop torn reads. */
+	atomic_store_explicit(&lc->cnt[id], atomic_load_explicit(&lc->cnt[id], memory_order_relaxed) + n,
+	                      memory_order_relaxed);
+}
+
+static inline struct sw_leg *
+sw_leg_deref(struct sw_engine *e, struct sw_leg_ref r)
+{
+	struct sw_leg *l;
+
+	if (r.idx >= e->p.max_legs)
+		return NULL;
+	l = &e->legs[r.idx];
+	return atomic_load_explicit(&l->gen, memory_order_acquire) == r.gen ? l : NULL;
+}
+
+static inline struct sw_leg_ref
+sw_leg_ref_of(struct sw_leg *l)
+{
+	return (struct sw_leg_ref){.idx = l->idx,
+	                           .gen = atomic_load_explicit(&l->gen, memory_order_relaxed)};
+}
+
+static inline uint64_t
+sw_span_hash(const uint8_t *p, size_t len, uint32_t seed)
+{
+	uint64_t h = 1469598103934665603ull ^ seed; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* sw_table.c */
+struct sw_leg *sw_leg_lookup_sid(struct sw_engine *e, const uint8_t *sid, size_t len);
+/* sw_input.c */
+void sw_leg_gone(struct sw_lcore *lc, struct sw_leg *l, enum sw_close_reason why, int err,
+                 uint64_t now_us);
+void sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l);
+int sw_send_frame(struct sw_lcore *lc, uint32_t conn, const struct sw_seg *segs, unsigned int n);
+/* sw_rpt.c */
+void sw_msg_rcpt_outcome(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint8_t outcome,
+                         uint16_t status, uint64_t now_us);
+void sw_msg_check_done(struct sw_lcore *lc, uint32_t mi, uint64_t now_us);
+void sw_msg_leg_left(struct sw_lcore *lc, struct sw_leg *l, uint64_t now_us);
+void sw_rpt_timers(struct sw_lcore *lc, uint64_t now_us);
+void sw_fr_arm(struct sw_lcore *lc, uint32_t mi, uint64_t now_us);
+void sw_fr_disarm(struct sw_lcore *lc, uint32_t mi);
+void sw_msg_free(struct sw_lcore *lc, uint32_t mi);

@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Conference and leg tables (control thread side) and engine lifetime.
+ *
+ * Two liburcu lock-free hash tables (lfht, QSBR flavour): conferences by id, legs by local
+ * session-id. Only the control thread adds and removes; lcores look up under QSBR without
+ * locks. A membership change publishes a whole new immutable member array (RCU), so an lcore
+ * fanning out a chunk sees either the old or the new membership, never a torn one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "switch/sw_pvt.h"
+
+void
+sw_params_default(struct sw_params *p)
+{
+	*p = (struct sw_params){
+	        .max_legs = 1024,
+	        .max_conf_legs = 128,
+	        .max_conns = 256,
+	        .max_msgs = 256,
+	        .max_tx = 4096,
+	        .rechunk_bytes = 2048,
+	        .max_msg_bytes = 16u * 1024u * 1024u,
+	        .tx_timeout_ms = 30000,
+	        .final_report_timeout_ms = 30000,
+	        .slow_policy = SW_SLOW_DROP,
+	        .local_authority = "127.0.0.1:2855",
+	        .id_seed = NULL,
+	};
+}
+
+struct sw_key {
+	const uint8_t *p;
+	size_t len;
+};
+
+static int
+sw_conf_match(struct cds_lfht_node *n, const void *key)
+{
+	const struct sw_conf *c = caa_container_of(n, struct sw_conf, node);
+	const struct sw_key *k = key;
+
+	return c->id.len == k->len && memcmp(c->id.id, k->p, k->len) == 0;
+}
+
+static int
+sw_leg_match(struct cds_lfht_node *n, const void *key)
+{
+	const struct sw_leg *l = caa_container_of(n, struct sw_leg, node);
+	const struct sw_key *k = key;
+
+	return k->len == SW_SID_LEN && memcmp(l->sid, k->p, SW_SID_LEN) == 0;
+}
+
+static struct sw_conf *
+sw_conf_lookup(struct sw_engine *e, const struct msw_ctl_conf_id *id)
+{
+	struct sw_key k = {.p = (const uint8_t *)id->id, .len = id->len};
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
+
+	cds_lfht_lookup(e->confs, sw_span_hash(k.p, k.len, e->hash_seed), sw_conf_match, &k, &it);
+	n = cds_lfht_iter_get_node(&it);
+	return n != NULL ? caa_container_of(n, struct sw_conf, node) : NULL;
+}
+
+/* Caller: QSBR online (any lcore, or the control thread). */
+struct sw_leg *
+sw_leg_lookup_sid(struct sw_engine *e, const uint8_t *sid, size_t len)
+{
+	struct sw_key k = {.p = sid, .len = len};
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
+
+	if (len != SW_SID_LEN)
+		return NULL;
+	cds_lfht_lookup(e->legs_ht, sw_span_hash(sid, len, e->hash_seed), sw_leg_match, &k, &it);
+	n = cds_lfht_iter_get_node(&it);
+	return n != NULL ? caa_container_of(n, struct sw_leg, node) : NULL;
+}
+
+static void
+sw_free_rcu_members(struct rcu_head *h)
+{
+	free(caa_container_of(h, struct sw_members, rcu));
+}
+
+static void
+sw_free_rcu_conf(struct rcu_head *h)
+{
+	struct sw_conf *c = caa_container_of(h, struct sw_conf, rcu);
+
+	free(c->members);
+	free(c);
+}
+
+/* Leg slots return to the free list only after a grace period (lfht node reuse). */
+static void
+sw_free_rcu_leg(struct rcu_head *h)
+{
+	struct sw_leg *l = caa_container_of(h, struct sw_leg, rcu);
+
+	/* call_rcu callbacks run on the call_rcu thread: the free list is a lock-free stack
+	 * pushed here and popped by the control thread. */
+	struct sw_engine *e = l->owner;
+	uint32_t head = __atomic_load_n(&e->leg_free, __ATOMIC_ACQUIRE);
+
+	do {
+		l->free_next = head;
+	} while (!__atomic_compare_exchange_n(&e->leg_free, &head, l->idx, true, __ATOMIC_RELEASE,
+	                                      __ATOMIC_ACQUIRE));
+}
+
+static uint32_t
+sw_leg_alloc(struct sw_engine *e)
+{
+	uint32_t head = __atomic_load_n(&e->leg_free, __ATOMIC_ACQUIRE);
+
+	/* Single popper (control thread) and pushers that only push: no ABA on pop. */
+	while (head != SW_NONE) {
+		uint32_t next = e->legs[head].free_next;
+
+		if (__atomic_compare_exchange_n(&e->leg_free, &head, next, true, __ATOMIC_ACQUIRE,
+		                                __ATOMIC_ACQUIRE))
+			return head;
+	}
+	return SW_NONE;
+}
+
+static int
+sw_members_publish(struct sw_conf *c, struct sw_leg *add, const struct sw_leg *del)
+{
+	struct sw_members *old = c->members;
+	uint32_t n = old != NULL ? old->n : 0, j = 0;
+	struct sw_members *m = malloc(sizeof(*m) + (size_t)(n + 1) * sizeof(m->leg[0]));
+
+	if (m == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		if (old->leg[i] != del)
+			m->leg[j++] = old->leg[i];
+	if (add != NULL)
+		m->leg[j++] = add;
+	m->n = j;
+	rcu_assign_pointer(c->members, m);
+	if (old != NULL)
+		urcu_qsbr_call_rcu(&old->rcu, sw_free_rcu_members);
+	return 0;
+}
+
+int
+sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc)
+{
+	struct sw_conf *c;
+	struct cds_lfht_node *n;
+
+	if (!msw_ctl_conf_id_valid(cc->conf.id, cc->conf.len) || cc->cpim_policy > MSW_CTL_CPIM_OFF ||
+	    cc->max_legs > e->p.max_conf_legs)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->id = cc->conf;
+	c->max_legs = cc->max_legs != 0 ? cc->max_legs : e->p.max_conf_legs;
+	c->max_size = cc->max_size != 0 ? cc->max_size : e->p.max_msg_bytes;
+	c->cpim_policy = cc->cpim_policy;
+	cds_lfht_node_init(&c->node);
+	n = cds_lfht_add_unique(e->confs, sw_span_hash((const uint8_t *)c->id.id, c->id.len, e->hash_seed),
+	                        sw_conf_match, &(struct sw_key){(const uint8_t *)c->id.id, c->id.len},
+	                        &c->node);
+	if (n != &c->node) {
+		free(c);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int
+sw_leg_del_one(struct sw_engine *e, struct sw_leg *l, uint64_t now_us)
+{
+	struct sw_conf *c = l->conf;
+
+	if (cds_lfht_del(e->legs_ht, &l->node) != 0)
+		return -ENOENT;
+	if (sw_members_publish(c, NULL, l) != 0) {
+		/* Out of memory on the control path: keep the member but it is dead (gen). */
+	}
+	/* Owner lcore: outcomes "left", connection unbound, EV_LEG_CLOSED. */
+	sw_leg_gone(&e->lc, l, SW_CLOSE_DELETED, 0, now_us);
+	atomic_store_explicit(&l->gen, atomic_load_explicit(&l->gen, memory_order_relaxed) + 1,
+	                      memory_order_release);
+	l->in_use = false;
+	urcu_qsbr_call_rcu(&l->rcu, sw_free_rcu_leg);
+	return 0;
+}
+
+int
+sw_conf_del(struct sw_engine *e, const struct msw_ctl_conf_id *id, uint64_t now_us)
+{
+	struct sw_conf *c = sw_conf_lookup(e, id);
+
+	if (c == NULL)
+		return -ENOENT;
+	while (c->members != NULL && c->members->n > 0)
+		if (sw_leg_del_one(e, c->members->leg[c->members->n - 1], now_us) != 0)
+			break;
+	cds_lfht_del(e->confs, &c->node);
+	urcu_qsbr_call_rcu(&c->rcu, sw_free_rcu_conf);
+	return 0;
+}
+
+static bool
+sw_copy_span(char *dst, size_t cap, uint16_t *len, struct msrp_span s)
+{
+	if (s.len >= cap)
+		return false;
+	if (s.len > 0)
+		memcpy(dst, s.p, s.len);
+	dst[s.len] = '\0';
+	*len = (uint16_t)s.len;
+	return true;
+}
+
+/* Every URI of the path must be an MSRP URI (RFC 4975 §6); relays first (RFC 4976). */
+static bool
+sw_path_valid(struct msrp_span path)
+{
+	struct msrp_span rest = path, u;
+	struct msrp_uri uri;
+	unsigned int n = 0;
+
+	while (msrp_path_next(&rest, &u)) {
+		if (msrp_uri_parse(u.p, u.len, &uri) != 0)
+			return false;
+		n++;
+	}
+	return n > 0;
+}
+
+int
+sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_t cap,
+           struct msw_ctl_leg_key *key)
+{
+	struct sw_conf *c = sw_conf_lookup(e, &lp->conf);
+	struct sw_leg *l;
+	uint16_t acc_len;
+	uint32_t idx;
+	int rc;
+
+	if (c == NULL)
+		return -ENOENT;
+	if (!sw_path_valid(lp->path))
+		return -EINVAL;
+	if (c->members != NULL && c->members->n >= c->max_legs)
+		return -ENOSPC;
+	idx = sw_leg_alloc(e);
+	if (idx == SW_NONE)
+		return -ENOSPC;
+	l = &e->legs[idx];
+	l->conf = c;
+	if (!sw_copy_span(l->path, sizeof(l->path), &l->path_len, lp->path) ||
+	    !sw_copy_span(l->identity, sizeof(l->identity), &l->identity_len, lp->identity) ||
+	    !sw_copy_span(l->alias, sizeof(l->alias), &l->alias_len, lp->alias) ||
+	    !sw_copy_span(l->accept, sizeof(l->accept), &acc_len, lp->accept_types)) {
+		rc = -EINVAL;
+		goto undo;
+	}
+	l->n_accept = 0;
+	{
+		struct msrp_span rest = {(const uint8_t *)l->accept, acc_len}, t;
+
+		while (msrp_path_next(&rest, &t)) {
+			if (l->n_accept == SW_ACCEPT_N) {
+				rc = -EINVAL;
+				goto undo;
+			}
+			l->accept_type[l->n_accept++] = t;
+		}
+	}
+	l->max_size = lp->max_size;
+	l->active = lp->active;
+	l->anonymous = lp->anonymous;
+	l->recv_only = lp->recv_only;
+	l->send_only = lp->send_only;
+	l->conn = SW_NONE;
+	l->connect_pending = lp->active;
+	/* RFC 4975 §14.1: the session-id must be unguessable (>= 80 bits, MFR-18). */
+	msrp_id_next(&e->lc.ids, l->sid, SW_SID_LEN);
+	rc = snprintf(l->uri, sizeof(l->uri), "msrp://%s/%.*s;tcp", e->authority, (int)SW_SID_LEN,
+	              (const char *)l->sid);
+	if (rc < 0 || (size_t)rc >= sizeof(l->uri)) {
+		rc = -EINVAL;
+		goto undo;
+	}
+	l->uri_len = (uint16_t)rc;
+	if ((size_t)l->uri_len >= cap) {
+		rc = -ENOBUFS;
+		goto undo;
+	}
+	l->in_use = true;
+	cds_lfht_node_init(&l->node);
+	rc = sw_members_publish(c, l, NULL);
+	if (rc != 0)
+		goto undo;
+	cds_lfht_add(e->legs_ht, sw_span_hash(l->sid, SW_SID_LEN, e->hash_seed), &l->node);
+	memcpy(uri, l->uri, (size_t)l->uri_len + 1);
+	if (l->active)
+		sw_lcore_connect_leg(&e->lc, l); /* single lcore: the owner is reachable here */
+	if (key != NULL) {
+		memset(key, 0, sizeof(*key));
+		key->conf = c->id;
+		memcpy(key->session_id, l->sid, SW_SID_LEN);
+		key->session_id_len = SW_SID_LEN;
+	}
+	return 0;
+undo:
+	l->in_use = false;
+	l->free_next = e->leg_free;
+	__atomic_store_n(&e->leg_free, idx, __ATOMIC_RELEASE);
+	return rc;
+}
+
+int
+sw_leg_del(struct sw_engine *e, const struct msw_ctl_leg_key *key, uint64_t now_us)
+{
+	struct sw_leg *l = sw_leg_lookup_sid(e, (const uint8_t *)key->session_id, key->session_id_len);
+
+	if (l == NULL || l->conf->id.len != key->conf.len ||
+	    memcmp(l->conf->id.id, key->conf.id, key->conf.len) != 0)
+		return -ENOENT;
+	return sw_leg_del_one(e, l, now_us);
+}
+
+static int
+sw_lcore_init(struct sw_engine *e, struct sw_lcore *lc)
+{
+	const struct sw_params *p = &e->p;
+	struct msrp_limits lim;
+
+	lc->e = e;
+	if (p->id_seed != NULL)
+		msrp_id_gen_init_seed(&lc->ids, p->id_seed, 1);
+	else if (msrp_id_gen_init(&lc->ids, 1) != 0)
+		return -EIO;
+	lc->conns = calloc(p->max_conns, sizeof(*lc->conns));
+	lc->msgs = calloc(p->max_msgs, sizeof(*lc->msgs));
+	lc->rcpt_pool = calloc((size_t)p->max_msgs * p->max_conf_legs, sizeof(*lc->rcpt_pool));
+	lc->msg_hash = malloc(sizeof(uint32_t) << SW_MSG_HASH_BITS);
+	lc->tx = calloc(p->max_tx, sizeof(*lc->tx));
+	lc->tx_free = calloc(p->max_tx, sizeof(*lc->tx_free));
+	if (lc->conns == NULL || lc->msgs == NULL || lc->rcpt_pool == NULL || lc->msg_hash == NULL ||
+	    lc->tx == NULL || lc->tx_free == NULL)
+		return -ENOMEM;
+	msrp_limits_default(&lim);
+	for (uint32_t i = 0; i < p->max_conns; i++) {
+		lc->conns[i].hdr_buf = malloc(lim.max_header_bytes);
+		if (lc->conns[i].hdr_buf == NULL)
+			return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < (1u << SW_MSG_HASH_BITS); i++)
+		lc->msg_hash[i] = SW_NONE;
+	lc->msg_free = SW_NONE;
+	for (uint32_t i = p->max_msgs; i-- > 0;) {
+		lc->msgs[i].rcpt = &lc->rcpt_pool[(size_t)i * p->max_conf_legs];
+		lc->msgs[i].free_next = lc->msg_free;
+		lc->msg_free = i;
+	}
+	for (uint32_t i = 0; i < p->max_tx; i++)
+		lc->tx_free[i] = p->max_tx - 1 - i;
+	lc->n_tx_free = p->max_tx;
+	lc->tx_head = lc->tx_tail = SW_NONE;
+	lc->fr_head = lc->fr_tail = SW_NONE;
+	return 0;
+}
+
+static void
+sw_lcore_fini(struct sw_engine *e, struct sw_lcore *lc)
+{
+	if (lc->conns != NULL) {
+		for (uint32_t i = 0; i < e->p.max_conns; i++) {
+			struct sw_conn *c = &lc->conns[i];
+
+			for (uint32_t k = 0; k < c->n_held; k++)
+				e->bops.release(e->bctx, c->held[k].buf);
+			c->n_held = 0;
+			free(c->hdr_buf);
+		}
+	}
+	free(lc->conns);
+	free(lc->msgs);
+	free(lc->rcpt_pool);
+	free(lc->msg_hash);
+	free(lc->tx);
+	free(lc->tx_free);
+}
+
+struct sw_engine *
+sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops, void *tctx,
+                 const struct sw_buf_ops *bops, void *bctx, const struct sw_event_ops *eops,
+                 void *ectx)
+{
+	struct sw_engine *e;
+	int rc;
+
+	if (p == NULL || tops == NULL || tops->send == NULL || tops->close == NULL ||
+	    bops == NULL || bops->hold == NULL || bops->release == NULL || p->max_legs == 0 ||
+	    p->max_conf_legs < 2 || p->max_conns == 0 || p->max_msgs == 0 || p->max_tx == 0 ||
+	    p->rechunk_bytes < 16 || p->local_authority == NULL ||
+	    strlen(p->local_authority) >= SW_URI_MAX - SW_SID_LEN - 16) {
+		errno = EINVAL;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	e->p = *p;
+	snprintf(e->authority, sizeof(e->authority), "%s", p->local_authority);
+	e->p.local_authority = e->authority;
+	e->tops = *tops;
+	e->tctx = tctx;
+	e->bops = *bops;
+	e->bctx = bctx;
+	if (eops != NULL)
+		e->eops = *eops;
+	e->ectx = ectx;
+	e->legs = calloc(p->max_legs, sizeof(*e->legs));
+	e->confs = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	e->legs_ht = cds_lfht_new(256, 256, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	rc = (e->legs == NULL || e->confs == NULL || e->legs_ht == NULL) ? -ENOMEM
+	                                                                  : sw_lcore_init(e, &e->lc);
+	if (rc != 0) {
+		sw_engine_destroy(e);
+		errno = -rc;
+		return NULL;
+	}
+	e->leg_free = SW_NONE;
+	for (uint32_t i = p->max_legs; i-- > 0;) {
+		e->legs[i].idx = i;
+		e->legs[i].owner = e;
+		e->legs[i].free_next = e->leg_free;
+		e->leg_free = i;
+	}
+	msrp_id_bytes(&e->lc.ids, (uint8_t *)&e->hash_seed, sizeof(e->hash_seed));
+	return e;
+}
+
+void
+sw_engine_destroy(struct sw_engine *e)
+{
+	struct cds_lfht_iter it;
+	struct sw_conf *c;
+
+	if (e == NULL)
+		return;
+	if (e->confs != NULL) {
+		/* No events at teardown: the owner is going away. */
+		memset(&e->eops, 0, sizeof(e->eops));
+		cds_lfht_for_each_entry(e->confs, &it, c, node)
+			sw_conf_del(e, &c->id, 0);
+	}
+	urcu_qsbr_barrier();
+	if (e->confs != NULL)
+		cds_lfht_destroy(e->confs, NULL);
+	if (e->legs_ht != NULL)
+		cds_lfht_destroy(e->legs_ht, NULL);
+	sw_lcore_fini(e, &e->lc);
+	free(e->legs);
+	free(e);
+}
+
+struct sw_lcore *
+sw_engine_lcore(struct sw_engine *e, unsigned int i)
+{
+	return i == 0 ? &e->lc : NULL;
+}
+
+uint64_t
+sw_lcore_counter(const struct sw_lcore *lc, enum sw_cnt id)
+{
+	return id < SW_CNT_MAX ? atomic_load_explicit(&lc->cnt[id], memory_order_relaxed) : 0;
+}
+
+const char *
+sw_counter_name(enum sw_cnt id)
+{
+	static const char *const names[] = {
+#define SW_CNT(sym, name, doc) #name,
+#include "switch/sw_counters.def"
+#undef SW_CNT
+	};
+
+	return id < SW_CNT_MAX ? names[id] : "?";
+}
+
+uint32_t
+sw_lcore_msgs_in_use(const struct sw_lcore *lc)
+{
+	return lc->msgs_in_use;
+}
+
+uint32_t
+sw_lcore_tx_in_use(const struct sw_lcore *lc)
+{
+	return lc->e->p.max_tx - lc->n_tx_free;
+}
