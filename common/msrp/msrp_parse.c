@@ -617,7 +617,7 @@ msrp_hdr_fast(const uint8_t *s, size_t line_len, size_t *nlen)
 }
 #endif
 
-/* header = hname ":" SP hval; hname = ALPHA *(ALPHANUM / "-" / "_") (RFC 4975 §9). */
+/* header = hname ":" SP hval; hname = ALPHA *token (RFC 4975 §9). */
 static enum msrp_rc
 msrp_parse_header(struct msrp_parser *p, const uint8_t *s, size_t len)
 {

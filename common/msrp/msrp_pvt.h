@@ -17,12 +17,12 @@
 #define MSRP_CC_DIGIT  0x0002u /* DIGIT */
 #define MSRP_CC_IDENT  0x0004u /* ident-char: ALPHANUM . - + % = */
 #define MSRP_CC_TEXT   0x0008u /* utf8text octet: HTAB, %x20-7E, %x80-FF */
-#define MSRP_CC_HNAME  0x0010u /* hname tail: ALPHANUM - _ */
+#define MSRP_CC_HNAME  0x0010u /* hname tail: RFC 4975 §9 token */
 #define MSRP_CC_MTOKEN 0x0020u /* RFC 2045 token char */
 #define MSRP_CC_UNRES  0x0040u /* RFC 3986 unreserved */
 #define MSRP_CC_SUBD   0x0080u /* RFC 3986 sub-delims except ';' (ends the authority) */
 #define MSRP_CC_SESSID 0x0100u /* session-id: unreserved + = / */
-#define MSRP_CC_UTOKEN 0x0200u /* RFC 4975 token: ALPHANUM - . ! % * _ + ` ' ~ */
+#define MSRP_CC_UTOKEN 0x0200u /* RFC 4975 §9 token (URI-parameter) */
 #define MSRP_CC_IPV4   0x0400u /* DIGIT or "." (IPv4address candidate) */
 
 #define MSRP_CC_IS_ALPHA(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
@@ -33,6 +33,11 @@
 #define MSRP_CC_IS_SUBD(c)                                                                         \
 	((c) == '!' || (c) == '$' || (c) == '&' || (c) == '\'' || (c) == '(' || (c) == ')' ||      \
 	 (c) == '*' || (c) == '+' || (c) == ',' || (c) == '=')
+/* RFC 4975 §9: token = 1*(%x21 / %x23-27 / %x2A-2B / %x2D-2E / %x30-39 / %x41-5A / %x5E-7E) */
+#define MSRP_CC_IS_TOKEN(c)                                                                        \
+	((c) == 0x21 || ((c) >= 0x23 && (c) <= 0x27) || (c) == 0x2a || (c) == 0x2b ||             \
+	 (c) == 0x2d || (c) == 0x2e || MSRP_CC_IS_DIGIT(c) || ((c) >= 0x41 && (c) <= 0x5a) ||      \
+	 ((c) >= 0x5e && (c) <= 0x7e))
 #define MSRP_CC_IS_TSPECIAL(c)                                                                     \
 	((c) == '(' || (c) == ')' || (c) == '<' || (c) == '>' || (c) == '@' || (c) == ',' ||       \
 	 (c) == ';' || (c) == ':' || (c) == '\\' || (c) == '"' || (c) == '/' || (c) == '[' ||      \
@@ -47,17 +52,13 @@
 	                    ? MSRP_CC_IDENT                                                        \
 	                    : 0u) |                                                                \
 	           ((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f) ? MSRP_CC_TEXT : 0u) |             \
-	           (MSRP_CC_IS_ALNUM(c) || (c) == '-' || (c) == '_' ? MSRP_CC_HNAME : 0u) |        \
+	           (MSRP_CC_IS_TOKEN(c) ? MSRP_CC_HNAME : 0u) |                                    \
 	           ((c) > 0x20 && (c) < 0x7f && !MSRP_CC_IS_TSPECIAL(c) ? MSRP_CC_MTOKEN : 0u) |   \
 	           (MSRP_CC_IS_UNRES(c) ? MSRP_CC_UNRES : 0u) |                                    \
 	           (MSRP_CC_IS_SUBD(c) ? MSRP_CC_SUBD : 0u) |                                      \
 	           (MSRP_CC_IS_UNRES(c) || (c) == '+' || (c) == '=' || (c) == '/' ? MSRP_CC_SESSID \
 	                                                                          : 0u) |          \
-	           (MSRP_CC_IS_ALNUM(c) || (c) == '-' || (c) == '.' || (c) == '!' || (c) == '%' || \
-	                            (c) == '*' || (c) == '_' || (c) == '+' || (c) == '`' ||        \
-	                            (c) == '\'' || (c) == '~'                                      \
-	                    ? MSRP_CC_UTOKEN                                                       \
-	                    : 0u))
+	           (MSRP_CC_IS_TOKEN(c) ? MSRP_CC_UTOKEN : 0u))
 
 extern const uint16_t msrp_cc[256];
 

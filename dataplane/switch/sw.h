@@ -151,10 +151,11 @@ struct sw_lcore *sw_engine_lcore(struct sw_engine *e, unsigned int i);
 /* ---- control commands (control thread) ---- */
 
 /*
- * CONF_CREATE. c->max_size 0 = params default. Returns 0, -EEXIST, -EINVAL (bad id, policy,
- * max_legs > max_conf_legs) or -ENOMEM.
+ * CONF_CREATE. c->max_size 0 = params default. uri: the conference URI (CPIM To of group
+ * messages; the ABI lacks it, docs/switch.md "ABI gaps"); empty = "sip:<id>@<our host>".
+ * Returns 0, -EEXIST, -EINVAL (bad id, policy, uri, max_legs > max_conf_legs) or -ENOMEM.
  */
-int sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *c);
+int sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *c, struct msrp_span uri);
 /* CONF_DEL: deletes the legs too (each as LEG_DEL). Returns 0 or -ENOENT. */
 int sw_conf_del(struct sw_engine *e, const struct msw_ctl_conf_id *id, uint64_t now_us);
 

@@ -334,7 +334,7 @@ sw_msg_free(struct sw_lcore *lc, uint32_t mi)
 }
 
 /* Media type of a Content-Type value, parameters and surrounding blanks removed. */
-static struct msrp_span
+struct msrp_span
 sw_media_type(struct msrp_span ct)
 {
 	uint32_t n = 0;
@@ -344,7 +344,7 @@ sw_media_type(struct msrp_span ct)
 	return (struct msrp_span){ct.p, n};
 }
 
-static bool
+bool
 sw_span_caseeq(struct msrp_span a, struct msrp_span b)
 {
 	if (a.len != b.len)
@@ -363,7 +363,7 @@ sw_span_caseeq(struct msrp_span a, struct msrp_span b)
 }
 
 /* RFC 4975 §8.6 accept-types: exact type, "type/ *" or "*". Empty list = anything. */
-static bool
+bool
 sw_leg_accepts(const struct sw_leg *l, struct msrp_span mt)
 {
 	if (l->n_accept == 0)
@@ -375,7 +375,8 @@ sw_leg_accepts(const struct sw_leg *l, struct msrp_span mt)
 			return true;
 		if (a.len >= 2 && a.p[a.len - 1] == '*' && a.p[a.len - 2] == '/' &&
 		    mt.len > a.len - 1 &&
-		    sw_span_caseeq((struct msrp_span){a.p, a.len - 1}, (struct msrp_span){mt.p, a.len - 1}))
+		    sw_span_caseeq((struct msrp_span){a.p, a.len - 1},
+		                   (struct msrp_span){mt.p, a.len - 1}))
 			return true;
 		if (sw_span_caseeq(a, mt))
 			return true;
@@ -383,18 +384,9 @@ sw_leg_accepts(const struct sw_leg *l, struct msrp_span mt)
 	return false;
 }
 
-/* Body bytes as one contiguous view when possible, else a bounded copy (CPIM header peek). */
-static struct msrp_span
-sw_body_prefix(struct sw_lcore *lc, const struct msrp_frame *f)
-{
-	if (f->n_body_segs == 1)
-		return f->body_segs[0];
-	return (struct msrp_span){lc->scratch,
-	                          (uint32_t)msrp_frame_body_copy(f, lc->scratch, sizeof(lc->scratch))};
-}
-
 static void
-sw_set_outcome(struct sw_lcore *lc, struct sw_rcpt *r, uint8_t outcome, uint16_t status)
+sw_set_outcome(struct sw_lcore *lc, struct sw_msg *m, struct sw_rcpt *r, uint8_t outcome,
+               uint16_t status)
 {
 	static const enum sw_cnt cnt[FDR_OUTCOME_COUNT] = {
 	        [FDR_OUTCOME_DELIVERED] = SW_CNT_RCPT_DELIVERED,
@@ -410,14 +402,15 @@ sw_set_outcome(struct sw_lcore *lc, struct sw_rcpt *r, uint8_t outcome, uint16_t
 	r->outcome = outcome;
 	r->status = status;
 	r->state = SW_RCPT_STOPPED;
+	m->n_open--;
 	sw_cnt_add(lc, cnt[outcome], 1);
 }
 
 void
-sw_msg_rcpt_outcome(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint8_t outcome,
-                    uint16_t status, uint64_t now_us)
+sw_msg_rcpt_outcome(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint8_t outcome, uint16_t status,
+                    uint64_t now_us)
 {
-	sw_set_outcome(lc, &lc->msgs[mi].rcpt[ri], outcome, status);
+	sw_set_outcome(lc, &lc->msgs[mi], &lc->msgs[mi].rcpt[ri], outcome, status);
 	sw_msg_check_done(lc, mi, now_us);
 }
 
@@ -434,7 +427,7 @@ sw_msg_new(struct sw_lcore *lc, struct sw_leg *l, const struct msrp_frame *f, ui
 	struct msrp_span mt = sw_media_type(f->content_type);
 	bool is_cpim = sw_span_caseeq(mt, (struct msrp_span){(const uint8_t *)"message/cpim", 12});
 	uint64_t total = f->byte_range.total_known ? f->byte_range.total : 0;
-	uint32_t mi;
+	uint32_t mi, only = SW_NONE;
 	struct sw_msg *m;
 
 	if (total > conf->max_size) {
@@ -467,29 +460,32 @@ sw_msg_new(struct sw_lcore *lc, struct sw_leg *l, const struct msrp_frame *f, ui
 	m->fr_prev = m->fr_next = SW_NONE;
 	m->hash_next = lc->msg_hash[sw_msg_bucket(lc, m->msgid, m->msgid_len)];
 	lc->msg_hash[sw_msg_bucket(lc, m->msgid, m->msgid_len)] = mi;
-	if (is_cpim && f->has_body && f->byte_range.start == 1) {
-		struct msrp_span b = sw_body_prefix(lc, f);
-		struct cpim_msg cm;
-
-		if (cpim_parse(b.p, b.len, &cm) == CPIM_OK)
-			m->final_report = cpim_final_report_requested(&cm);
-	}
 	m->n_rcpt = 0;
+	m->n_open = 0;
+	m->inflight_total = 0;
+	if (sw_cpim_msg_init(lc, m, l, f, &only, code) != 0) {
+		sw_cnt_add(lc, SW_CNT_DROP_PRIVATE_UNKNOWN, 1);
+		sw_msg_free(lc, mi);
+		return SW_NONE;
+	}
 	mem = rcu_dereference(conf->members);
 	for (uint32_t i = 0; mem != NULL && i < mem->n && m->n_rcpt < lc->e->p.max_conf_legs; i++) {
 		struct sw_leg *q = mem->leg[i];
 		struct sw_rcpt *r;
 
-		if (q == l || q->send_only) /* never back to the sender (SWX-03) */
+		/* Never back to the sender (SWX-03); a private message to its target only. */
+		if (q == l || q->send_only || (only != SW_NONE && q->idx != only))
 			continue;
 		r = &m->rcpt[m->n_rcpt++];
 		*r = (struct sw_rcpt){.leg = sw_leg_ref_of(q), .outcome = SW_OUTCOME_NONE};
+		m->n_open++;
+		r->variant = f->has_body ? sw_cpim_variant_for(m, q, mt) : SW_VAR_AS_SENT;
 		if (q->max_size != 0 && total > q->max_size)
-			sw_set_outcome(lc, r, FDR_OUTCOME_NOT_SENT, 413);
-		else if (f->has_body && !sw_leg_accepts(q, mt))
-			sw_set_outcome(lc, r, FDR_OUTCOME_NOT_SENT, 415);
+			sw_set_outcome(lc, m, r, FDR_OUTCOME_NOT_SENT, 413);
+		else if (r->variant == SW_VAR_COUNT) /* RFC 4975 §8.6 accept-types */
+			sw_set_outcome(lc, m, r, FDR_OUTCOME_NOT_SENT, 415);
 		else if (q->conn == SW_NONE) /* not connected (yet): cannot be delivered */
-			sw_set_outcome(lc, r, FDR_OUTCOME_FAILED, 481);
+			sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, 481);
 	}
 	return mi;
 }
@@ -566,8 +562,32 @@ sw_slow(struct sw_lcore *lc, uint32_t mi, uint32_t ri, struct sw_leg *q, uint64_
 		sw_cnt_add(lc, SW_CNT_SLOW_DROP, 1);
 	}
 	/* 503 is not an RFC 4975 code: the final report's way of saying "queue overflow". */
-	sw_set_outcome(lc, &lc->msgs[mi].rcpt[ri], FDR_OUTCOME_FAILED, 503);
+	sw_set_outcome(lc, &lc->msgs[mi], &lc->msgs[mi].rcpt[ri], FDR_OUTCOME_FAILED, 503);
 	(void)now_us;
+}
+
+/* Head of a piece in a form other than as-sent: a new head, Content-Type of the form. */
+static ssize_t
+sw_var_head(struct sw_lcore *lc, const struct msrp_frame *f, const struct sw_var *v,
+            const struct msrp_reheader *rh, uint64_t body_len, enum msrp_flag flag)
+{
+	struct msrp_build_req req = {
+	        .method = {(const uint8_t *)"SEND", 4},
+	        .tid = rh->tid,
+	        .to_path = rh->to_path,
+	        .from_path = rh->from_path,
+	        .message_id = f->message_id,
+	        .success_report = rh->success_report,
+	        .failure_report = rh->failure_report,
+	        .has_byte_range = true,
+	        .byte_range = *rh->byte_range,
+	        .content_type = {v->ctype, v->ctype_len},
+	        .has_body = true,
+	        .body_len = body_len,
+	        .flag = flag,
+	};
+
+	return msrp_build_req_head(&req, lc->head, sizeof(lc->head));
 }
 
 /*
@@ -575,7 +595,9 @@ sw_slow(struct sw_lcore *lc, uint32_t mi, uint32_t ri, struct sw_leg *q, uint64_
  * rechunk_bytes (a file transfer never holds a recipient's connection for long, so chat text
  * interleaves), each a new transaction with this leg's paths (SWX-03), Message-ID and the
  * rest of the headers byte-exact, Byte-Range of the piece, Failure-Report: yes, and
- * Success-Report: yes only when a final report was asked (FDR-04).
+ * Success-Report: yes only when a final report was asked (FDR-04). A CPIM form (wrap, From
+ * rewrite, unwrap) replaces the first skip bytes of the first chunk by its prefix and
+ * shifts every later Byte-Range (RFC 4975 §7.1.1).
  */
 static void
 sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const struct msrp_frame *f,
@@ -584,34 +606,44 @@ sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const st
 	struct sw_msg *m = &lc->msgs[mi];
 	struct sw_rcpt *r = &m->rcpt[ri];
 	struct sw_leg *q = sw_leg_deref(lc->e, r->leg);
-	uint64_t body = f->has_body ? f->body_len : 0, off = 0, rc_bytes = lc->e->p.rechunk_bytes;
-	struct sw_seg segs[SW_HELD_MAX + 2];
+	const struct sw_var *v = &m->var[r->variant];
+	bool as_sent = r->variant == SW_VAR_AS_SENT;
+	bool first = f->byte_range.start == 1 && !as_sent;
+	uint64_t body = f->has_body ? f->body_len : 0, rc_bytes = lc->e->p.rechunk_bytes;
+	uint64_t off = first ? v->skip : 0;
+	uint32_t prefix = first && r->variant == SW_VAR_CPIM ? lc->prefix_len : 0;
+	struct sw_seg segs[SW_HELD_MAX + 3];
 	uint8_t end[MSRP_BUILD_END_MAX];
 
 	if (q == NULL || q->conn == SW_NONE) {
-		sw_set_outcome(lc, r, FDR_OUTCOME_LEFT, 481);
+		sw_set_outcome(lc, m, r, FDR_OUTCOME_LEFT, 481);
 		return;
 	}
+	if (off > body)
+		off = body;
 	do {
 		uint64_t plen = body - off < rc_bytes ? body - off : rc_bytes;
 		bool last = off + plen == body;
 		enum msrp_flag flag = last ? f->flag : MSRP_FLAG_MORE;
+		int64_t shift = as_sent ? 0 : v->shift;
+		uint64_t out_end =
+		        (uint64_t)((int64_t)(f->byte_range.start + off + plen) + shift) - 1;
 		struct msrp_byte_range br = {
-		        .start = f->byte_range.start + off,
-		        .end = f->byte_range.start + off + plen - 1,
-		        .total = f->byte_range.total,
+		        .start = prefix > 0 ? 1 : out_end + 1 - plen,
+		        .end = out_end,
+		        .total = (uint64_t)((int64_t)f->byte_range.total + shift),
 		        .end_known = true,
 		        .total_known = f->byte_range.total_known,
 		};
 		uint32_t ti = sw_tx_alloc(lc, mi, ri, q->conn, now_us);
 		struct msrp_reheader rh;
 		ssize_t hl, el;
-		unsigned int n, nb;
+		unsigned int n = 0, nb;
 		int rc;
 
 		if (ti == SW_NONE) {
 			sw_cnt_add(lc, SW_CNT_DROP_NO_TX, 1);
-			sw_set_outcome(lc, r, FDR_OUTCOME_FAILED, 503);
+			sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, 503);
 			return;
 		}
 		rh = (struct msrp_reheader){
@@ -620,20 +652,26 @@ sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const st
 		        .from_path = sw_leg_uri(q),
 		        .success_report = m->final_report ? MSRP_REPORT_YES : MSRP_REPORT_NO,
 		        .failure_report = MSRP_REPORT_YES,
-		        .byte_range = plen > 0 ? &br : NULL,
+		        .byte_range = plen + prefix > 0 ? &br : NULL,
 		        .body_len = plen,
 		};
-		hl = msrp_build_reheader(f, &rh, lc->head, sizeof(lc->head));
+		if (as_sent)
+			hl = msrp_build_reheader(f, &rh, lc->head, sizeof(lc->head));
+		else
+			hl = sw_var_head(lc, f, v, &rh, plen + prefix, flag);
 		el = msrp_build_end(rh.tid, f->has_body, flag, end, sizeof(end));
-		nb = plen > 0 ? sw_piece_segs(&lc->conns[ci], f, off, plen, segs + 1, SW_HELD_MAX)
+		nb = plen > 0 ? sw_piece_segs(&lc->conns[ci], f, off, plen, segs + 2, SW_HELD_MAX)
 		              : 0;
 		if (hl < 0 || el < 0 || nb == UINT32_MAX) {
 			sw_tx_free(lc, ti);
-			sw_set_outcome(lc, r, FDR_OUTCOME_FAILED, 400);
+			sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, 400);
 			return;
 		}
-		segs[0] = (struct sw_seg){lc->head, (uint32_t)hl, NULL};
-		n = 1 + nb;
+		segs[n++] = (struct sw_seg){lc->head, (uint32_t)hl, NULL};
+		if (prefix > 0)
+			segs[n++] = (struct sw_seg){lc->prefix, prefix, NULL};
+		memmove(&segs[n], &segs[2], nb * sizeof(segs[0]));
+		n += nb;
 		segs[n++] = (struct sw_seg){end, (uint32_t)el, NULL};
 		rc = sw_send_frame(lc, q->conn, segs, n);
 		if (rc != 0) {
@@ -641,16 +679,17 @@ sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const st
 			if (rc == -ENOBUFS)
 				sw_slow(lc, mi, ri, q, now_us);
 			else
-				sw_set_outcome(lc, r, FDR_OUTCOME_LEFT, 481);
+				sw_set_outcome(lc, m, r, FDR_OUTCOME_LEFT, 481);
 			return;
 		}
-		r->inflight++;
+		sw_rcpt_inflight_add(m, r);
 		r->got_part = true;
-		r->sent_bytes += plen;
+		r->sent_bytes += plen + prefix;
 		sw_cnt_add(lc, SW_CNT_TX_CHUNKS, 1);
-		sw_cnt_add(lc, SW_CNT_TX_BYTES_BODY, plen);
-		if (off > 0)
+		sw_cnt_add(lc, SW_CNT_TX_BYTES_BODY, plen + prefix);
+		if (off > (first ? v->skip : 0))
 			sw_cnt_add(lc, SW_CNT_RECHUNK, 1);
+		prefix = 0;
 		off += plen;
 	} while (off < body);
 }
@@ -769,8 +808,12 @@ sw_report_rx(struct sw_lcore *lc, struct sw_leg *l, const struct msrp_frame *f, 
 	m = &lc->msgs[mi];
 	if (f->status.code == 200) {
 		const struct msrp_byte_range *br = &f->byte_range;
-		bool all = f->hdr_index[MSRP_HDR_BYTE_RANGE] >= 0 && br->start == 1 && br->end_known &&
-		           m->complete && br->end == m->received;
+		const struct sw_rcpt *r = &m->rcpt[ri];
+		int64_t shift = r->variant != SW_VAR_AS_SENT ? m->var[r->variant].shift : 0;
+		/* Covers every byte of the form this recipient got (CPIM shifts it). */
+		bool all = f->hdr_index[MSRP_HDR_BYTE_RANGE] >= 0 && br->start == 1 &&
+		           br->end_known && m->complete &&
+		           (int64_t)br->end == (int64_t)m->received + shift;
 
 		if (all)
 			sw_msg_rcpt_outcome(lc, mi, ri, FDR_OUTCOME_DELIVERED, 200, now_us);
@@ -801,14 +844,13 @@ sw_resp_rx(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint64_
 	if (!m->in_use || m->gen != t.msg_gen)
 		return;
 	r = &m->rcpt[t.rcpt];
-	if (r->inflight > 0)
-		r->inflight--;
+	sw_rcpt_inflight_sub(m, r);
 	if (f->status_code == 413) {
 		/* SWX-08: stop this message toward this recipient only. */
 		sw_cnt_add(lc, SW_CNT_RCPT_413, 1);
-		sw_set_outcome(lc, r, FDR_OUTCOME_NOT_SENT, 413);
+		sw_set_outcome(lc, m, r, FDR_OUTCOME_NOT_SENT, 413);
 	} else if (f->status_code != 200) {
-		sw_set_outcome(lc, r, FDR_OUTCOME_FAILED, f->status_code);
+		sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, f->status_code);
 	}
 	sw_msg_check_done(lc, t.msg, now_us);
 }
@@ -979,8 +1021,19 @@ sw_conn_closed(struct sw_lcore *lc, uint32_t ci, uint64_t now_us)
 	for (uint32_t ti = lc->tx_head; ti != SW_NONE;) {
 		uint32_t next = lc->tx[ti].next;
 
-		if (lc->tx[ti].conn == ci)
+		if (lc->tx[ti].conn == ci) {
+			struct sw_tx t = lc->tx[ti];
+
 			sw_tx_free(lc, ti);
+			if (t.msg != SW_NONE && lc->msgs[t.msg].in_use &&
+			    lc->msgs[t.msg].gen == t.msg_gen) {
+				sw_rcpt_inflight_sub(&lc->msgs[t.msg],
+				                     &lc->msgs[t.msg].rcpt[t.rcpt]);
+				sw_msg_check_done(lc, t.msg, now_us);
+			}
+			/* check_done may free transactions of the message: restart safely. */
+			next = lc->tx_head;
+		}
 		ti = next;
 	}
 	c->in_use = false;
@@ -1027,7 +1080,8 @@ sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l)
 		struct sw_conn *c = &lc->conns[ci];
 
 		c->active = true;
-		memcpy(c->authority_buf, first.p, first.len < SW_URI_MAX ? first.len : SW_URI_MAX - 1);
+		memcpy(c->authority_buf, first.p,
+		       first.len < SW_URI_MAX ? first.len : SW_URI_MAX - 1);
 		msrp_uri_parse((const uint8_t *)c->authority_buf, first.len, &c->authority);
 	}
 	sw_conn_add_leg(&lc->conns[ci], l);
@@ -1059,8 +1113,7 @@ sw_tx_timers(struct sw_lcore *lc, uint64_t now_us)
 		sw_tx_free(lc, ti);
 		if (t.msg == SW_NONE || !lc->msgs[t.msg].in_use || lc->msgs[t.msg].gen != t.msg_gen)
 			continue;
-		if (lc->msgs[t.msg].rcpt[t.rcpt].inflight > 0)
-			lc->msgs[t.msg].rcpt[t.rcpt].inflight--;
+		sw_rcpt_inflight_sub(&lc->msgs[t.msg], &lc->msgs[t.msg].rcpt[t.rcpt]);
 		/* No response within the transaction timeout counts as 408 for that recipient. */
 		sw_msg_rcpt_outcome(lc, t.msg, t.rcpt, FDR_OUTCOME_TIMEOUT, 408, now_us);
 	}

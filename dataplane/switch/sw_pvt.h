@@ -22,9 +22,9 @@
 #define SW_IDENT_MAX     256u /* identity URI */
 #define SW_ALIAS_MAX     128u
 #define SW_ACCEPT_MAX    256u
-#define SW_ACCEPT_N      16u  /* media types in accept-types */
-#define SW_CONN_LEGS     4u   /* legs bound to one connection (RFC 4975 connection reuse) */
-#define SW_TID_RAND      14u  /* random ident chars of an outgoing tid (83.9 bits) */
+#define SW_ACCEPT_N      16u /* media types in accept-types */
+#define SW_CONN_LEGS     4u  /* legs bound to one connection (RFC 4975 connection reuse) */
+#define SW_TID_RAND      14u /* random ident chars of an outgoing tid (83.9 bits) */
 #define SW_TID_LEN       (SW_TID_RAND + 8u) /* + 8 hex chars: transaction slot index */
 #define SW_MSGID_MAX     MSW_CTL_MSGID_MAX
 #define SW_HEAD_MAX      2048u /* re-headered chunk head */
@@ -86,6 +86,8 @@ struct sw_conf {
 	uint32_t max_legs;
 	uint64_t max_size;
 	uint8_t cpim_policy;
+	char uri[SW_IDENT_MAX]; /* conference URI: CPIM To of group messages */
+	uint16_t uri_len;
 	struct sw_members *members;
 };
 
@@ -126,6 +128,7 @@ enum sw_rcpt_state {
 /* Per-recipient state of a message. Thread-safety: sender's lcore. */
 struct sw_rcpt {
 	struct sw_leg_ref leg;
+	uint8_t variant; /* enum sw_variant: which form of the message it gets */
 	uint8_t state;
 	uint8_t outcome; /* enum fdr_outcome, or SW_OUTCOME_NONE */
 	uint16_t status;
@@ -137,6 +140,22 @@ struct sw_rcpt {
 #define SW_OUTCOME_NONE 0xff
 
 /*
+ * Forms of one message (SWX-04, SWX-06): as sent, as message/cpim (wrapped, or with its From
+ * rewritten), or unwrapped for a recipient that does not accept message/cpim. A form other
+ * than AS_SENT replaces the first skip body bytes of the first chunk by a prefix, so every
+ * later byte moves by shift = prefix length - skip (Byte-Range of later chunks).
+ */
+enum sw_variant { SW_VAR_AS_SENT = 0, SW_VAR_CPIM, SW_VAR_PLAIN, SW_VAR_COUNT };
+
+struct sw_var {
+	bool used;
+	int64_t shift;
+	uint32_t skip;
+	uint8_t ctype_len;
+	uint8_t ctype[64];
+};
+
+/*
  * An incoming message being switched (one per sender Message-ID), on the sender's lcore.
  * Thread-safety: owned by its lcore.
  */
@@ -146,19 +165,22 @@ struct sw_msg {
 	struct sw_leg_ref sender;
 	uint8_t msgid[SW_MSGID_MAX];
 	uint8_t msgid_len;
-	bool final_report;   /* CPIM Final-Report: yes (OMA 5.7.3) */
-	bool sender_sr;      /* sender's Success-Report: yes */
-	bool complete;       /* last chunk ('$') received */
-	bool aborted;        /* '#' received */
+	bool final_report; /* CPIM Final-Report: yes (OMA 5.7.3) */
+	bool sender_sr;    /* sender's Success-Report: yes */
+	bool complete;     /* last chunk ('$') received */
+	bool aborted;      /* '#' received */
 	bool fr_timer_armed;
-	uint64_t total;      /* Byte-Range total (0 = unknown) */
-	uint64_t received;   /* body bytes received */
+	uint64_t total; /* Byte-Range total (0 = unknown) */
+	struct sw_var var[SW_VAR_COUNT];
+	uint64_t received; /* body bytes received */
 	uint32_t n_rcpt;
+	uint32_t n_open;         /* recipients without an outcome */
+	uint32_t inflight_total; /* sum of rcpt[].inflight */
 	struct sw_rcpt *rcpt;
-	uint32_t hash_next;  /* chain in lc->msg_hash */
+	uint32_t hash_next;        /* chain in lc->msg_hash */
 	uint32_t fr_prev, fr_next; /* final-report timer FIFO */
 	uint64_t fr_deadline;
-	uint32_t open_slot;  /* index in sender conn's open list, unused */
+	uint32_t open_slot; /* index in sender conn's open list, unused */
 	uint32_t free_next;
 };
 
@@ -191,6 +213,10 @@ struct sw_lcore {
 	uint32_t tx_head, tx_tail;
 	uint8_t head[SW_HEAD_MAX];
 	uint8_t scratch[SW_HEAD_MAX];
+	/* Prefix of the CPIM form, valid while the first chunk is being forwarded. */
+	uint8_t prefix[SW_HEAD_MAX];
+	uint32_t prefix_len;
+	uint8_t body_peek[4096]; /* contiguous copy of a first chunk's CPIM headers */
 	_Atomic uint64_t cnt[SW_CNT_MAX];
 };
 
@@ -216,8 +242,25 @@ static inline void
 sw_cnt_add(struct sw_lcore *lc, enum sw_cnt id, uint64_t n)
 {
 	/* Single writer: load + store; atomics only stop torn reads. */
-	atomic_store_explicit(&lc->cnt[id], atomic_load_explicit(&lc->cnt[id], memory_order_relaxed) + n,
+	atomic_store_explicit(&lc->cnt[id],
+	                      atomic_load_explicit(&lc->cnt[id], memory_order_relaxed) + n,
 	                      memory_order_relaxed);
+}
+
+static inline void
+sw_rcpt_inflight_add(struct sw_msg *m, struct sw_rcpt *r)
+{
+	r->inflight++;
+	m->inflight_total++;
+}
+
+static inline void
+sw_rcpt_inflight_sub(struct sw_msg *m, struct sw_rcpt *r)
+{
+	if (r->inflight > 0) {
+		r->inflight--;
+		m->inflight_total--;
+	}
 }
 
 static inline struct sw_leg *
@@ -255,6 +298,15 @@ void sw_leg_gone(struct sw_lcore *lc, struct sw_leg *l, enum sw_close_reason why
                  uint64_t now_us);
 void sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l);
 int sw_send_frame(struct sw_lcore *lc, uint32_t conn, const struct sw_seg *segs, unsigned int n);
+/* sw_cpim.c */
+int sw_cpim_msg_init(struct sw_lcore *lc, struct sw_msg *m, struct sw_leg *sender,
+                     const struct msrp_frame *f, uint32_t *only_leg, uint16_t *code);
+uint8_t sw_cpim_variant_for(const struct sw_msg *m, const struct sw_leg *q,
+                            struct msrp_span media_type);
+/* sw_input.c helpers shared with sw_cpim.c */
+struct msrp_span sw_media_type(struct msrp_span ct);
+bool sw_span_caseeq(struct msrp_span a, struct msrp_span b);
+bool sw_leg_accepts(const struct sw_leg *l, struct msrp_span mt);
 /* sw_rpt.c */
 void sw_msg_rcpt_outcome(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint8_t outcome,
                          uint16_t status, uint64_t now_us);

@@ -81,7 +81,10 @@ sw_fr_send_doc(struct sw_lcore *lc, const struct sw_msg *m, const struct sw_leg 
 	        .body_len = doc_len,
 	        .flag = MSRP_FLAG_END,
 	        .has_byte_range = true,
-	        .byte_range = {.start = 1, .end = doc_len, .total = doc_len, .end_known = true,
+	        .byte_range = {.start = 1,
+	                       .end = doc_len,
+	                       .total = doc_len,
+	                       .end_known = true,
 	                       .total_known = true},
 	};
 	if (m->sender_sr) {
@@ -89,8 +92,8 @@ sw_fr_send_doc(struct sw_lcore *lc, const struct sw_msg *m, const struct sw_leg 
 		req.method = (struct msrp_span){(const uint8_t *)"REPORT", 6};
 		req.message_id = (struct msrp_span){m->msgid, m->msgid_len};
 		req.has_status = true;
-		req.status = (struct msrp_status){.ns = 0, .code = 200,
-		                                  .reason = {(const uint8_t *)"OK", 2}};
+		req.status = (struct msrp_status){
+		        .ns = 0, .code = 200, .reason = {(const uint8_t *)"OK", 2}};
 	} else {
 		/* FDR-08: a SEND of its own; Failure-Report: no, as nobody waits for its answer. */
 		msrp_id_next(&lc->ids, mid, sizeof(mid));
@@ -185,38 +188,34 @@ void
 sw_msg_check_done(struct sw_lcore *lc, uint32_t mi, uint64_t now_us)
 {
 	struct sw_msg *m = &lc->msgs[mi];
-	bool all = true, quiet = true;
 
 	if (!m->in_use || !m->complete)
 		return;
-	for (uint32_t r = 0; r < m->n_rcpt; r++) {
+	if (m->final_report) {
+		if (m->n_open > 0) {
+			/* FDR-12: after the last chunk was acknowledged, wait for the REPORTs. */
+			if (m->inflight_total == 0)
+				sw_fr_arm(lc, mi, now_us);
+			return;
+		}
+		sw_final_report(lc, mi);
+		sw_msg_free(lc, mi);
+		return;
+	}
+	if (m->inflight_total > 0)
+		return;
+	/* Counters only: every chunk was answered; 200s to all of them = delivered. */
+	for (uint32_t r = 0; r < m->n_rcpt && m->n_open > 0; r++) {
 		struct sw_rcpt *rc = &m->rcpt[r];
 
 		if (rc->outcome != SW_OUTCOME_NONE)
 			continue;
-		if (rc->inflight > 0) {
-			quiet = false;
-			all = false;
-			continue;
-		}
-		if (!m->final_report) {
-			rc->outcome = SW_OUTCOME_NONE;
-			rc->state = SW_RCPT_STOPPED;
-			rc->outcome = FDR_OUTCOME_DELIVERED;
-			rc->status = 200;
-			sw_cnt_add(lc, SW_CNT_RCPT_DELIVERED, 1);
-			continue;
-		}
-		all = false;
+		rc->state = SW_RCPT_STOPPED;
+		rc->outcome = FDR_OUTCOME_DELIVERED;
+		rc->status = 200;
+		m->n_open--;
+		sw_cnt_add(lc, SW_CNT_RCPT_DELIVERED, 1);
 	}
-	if (!all) {
-		/* FDR-12: after the last chunk was acknowledged, wait final_report_timeout. */
-		if (m->final_report && quiet)
-			sw_fr_arm(lc, mi, now_us);
-		return;
-	}
-	if (m->final_report)
-		sw_final_report(lc, mi);
 	sw_msg_free(lc, mi);
 }
 
@@ -240,7 +239,8 @@ sw_msg_leg_left(struct sw_lcore *lc, struct sw_leg *l, uint64_t now_us)
 
 			if (rc->leg.idx == ref.idx && rc->leg.gen == ref.gen &&
 			    rc->outcome == SW_OUTCOME_NONE) {
-				rc->inflight = 0;
+				while (rc->inflight > 0)
+					sw_rcpt_inflight_sub(m, rc);
 				sw_msg_rcpt_outcome(lc, mi, r, FDR_OUTCOME_LEFT, 481, now_us);
 				break;
 			}
@@ -262,6 +262,7 @@ sw_rpt_timers(struct sw_lcore *lc, uint64_t now_us)
 				m->rcpt[r].outcome = FDR_OUTCOME_TIMEOUT;
 				m->rcpt[r].status = 408;
 				m->rcpt[r].state = SW_RCPT_STOPPED;
+				m->n_open--;
 				sw_cnt_add(lc, SW_CNT_RCPT_TIMEOUT, 1);
 			}
 		sw_msg_check_done(lc, mi, now_us);

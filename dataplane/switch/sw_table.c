@@ -153,13 +153,13 @@ sw_members_publish(struct sw_conf *c, struct sw_leg *add, const struct sw_leg *d
 }
 
 int
-sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc)
+sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc, struct msrp_span uri)
 {
 	struct sw_conf *c;
 	struct cds_lfht_node *n;
 
-	if (!msw_ctl_conf_id_valid(cc->conf.id, cc->conf.len) || cc->cpim_policy > MSW_CTL_CPIM_OFF ||
-	    cc->max_legs > e->p.max_conf_legs)
+	if (!msw_ctl_conf_id_valid(cc->conf.id, cc->conf.len) ||
+	    cc->cpim_policy > MSW_CTL_CPIM_OFF || cc->max_legs > e->p.max_conf_legs)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -168,10 +168,25 @@ sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc)
 	c->max_legs = cc->max_legs != 0 ? cc->max_legs : e->p.max_conf_legs;
 	c->max_size = cc->max_size != 0 ? cc->max_size : e->p.max_msg_bytes;
 	c->cpim_policy = cc->cpim_policy;
+	if (uri.len > 0) {
+		if (uri.len >= sizeof(c->uri) || memchr(uri.p, ' ', uri.len) != NULL ||
+		    memchr(uri.p, '>', uri.len) != NULL) {
+			free(c);
+			return -EINVAL;
+		}
+		memcpy(c->uri, uri.p, uri.len);
+		c->uri_len = (uint16_t)uri.len;
+	} else {
+		const char *colon = strrchr(e->authority, ':');
+		int hl = colon != NULL ? (int)(colon - e->authority) : (int)strlen(e->authority);
+
+		c->uri_len = (uint16_t)snprintf(c->uri, sizeof(c->uri), "sip:%.*s@%.*s",
+		                                (int)c->id.len, c->id.id, hl, e->authority);
+	}
 	cds_lfht_node_init(&c->node);
-	n = cds_lfht_add_unique(e->confs, sw_span_hash((const uint8_t *)c->id.id, c->id.len, e->hash_seed),
-	                        sw_conf_match, &(struct sw_key){(const uint8_t *)c->id.id, c->id.len},
-	                        &c->node);
+	n = cds_lfht_add_unique(
+	        e->confs, sw_span_hash((const uint8_t *)c->id.id, c->id.len, e->hash_seed),
+	        sw_conf_match, &(struct sw_key){(const uint8_t *)c->id.id, c->id.len}, &c->node);
 	if (n != &c->node) {
 		free(c);
 		return -EEXIST;
@@ -327,7 +342,8 @@ undo:
 int
 sw_leg_del(struct sw_engine *e, const struct msw_ctl_leg_key *key, uint64_t now_us)
 {
-	struct sw_leg *l = sw_leg_lookup_sid(e, (const uint8_t *)key->session_id, key->session_id_len);
+	struct sw_leg *l =
+	        sw_leg_lookup_sid(e, (const uint8_t *)key->session_id, key->session_id_len);
 
 	if (l == NULL || l->conf->id.len != key->conf.len ||
 	    memcmp(l->conf->id.id, key->conf.id, key->conf.len) != 0)
@@ -352,8 +368,8 @@ sw_lcore_init(struct sw_engine *e, struct sw_lcore *lc)
 	lc->msg_hash = malloc(sizeof(uint32_t) << SW_MSG_HASH_BITS);
 	lc->tx = calloc(p->max_tx, sizeof(*lc->tx));
 	lc->tx_free = calloc(p->max_tx, sizeof(*lc->tx_free));
-	if (lc->conns == NULL || lc->msgs == NULL || lc->rcpt_pool == NULL || lc->msg_hash == NULL ||
-	    lc->tx == NULL || lc->tx_free == NULL)
+	if (lc->conns == NULL || lc->msgs == NULL || lc->rcpt_pool == NULL ||
+	    lc->msg_hash == NULL || lc->tx == NULL || lc->tx_free == NULL)
 		return -ENOMEM;
 	msrp_limits_default(&lim);
 	for (uint32_t i = 0; i < p->max_conns; i++) {
@@ -431,7 +447,7 @@ sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops,
 	e->confs = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	e->legs_ht = cds_lfht_new(256, 256, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	rc = (e->legs == NULL || e->confs == NULL || e->legs_ht == NULL) ? -ENOMEM
-	                                                                  : sw_lcore_init(e, &e->lc);
+	                                                                 : sw_lcore_init(e, &e->lc);
 	if (rc != 0) {
 		sw_engine_destroy(e);
 		errno = -rc;
@@ -459,8 +475,7 @@ sw_engine_destroy(struct sw_engine *e)
 	if (e->confs != NULL) {
 		/* No events at teardown: the owner is going away. */
 		memset(&e->eops, 0, sizeof(e->eops));
-		cds_lfht_for_each_entry(e->confs, &it, c, node)
-			sw_conf_del(e, &c->id, 0);
+		cds_lfht_for_each_entry(e->confs, &it, c, node) sw_conf_del(e, &c->id, 0);
 	}
 	urcu_qsbr_barrier();
 	if (e->confs != NULL)

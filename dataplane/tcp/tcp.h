@@ -92,6 +92,7 @@ struct tcp_params {
 	bool timestamps;		      /* RFC 7323 timestamps + PAWS */
 	bool window_scaling;		      /* RFC 7323 §2 */
 	bool syn_cookies;		      /* RFC 4987 §3.6, used only while the backlog is full */
+	bool sack;			      /* RFC 2018: offer SACK, report out-of-order data */
 	struct tcp_secret secret;	      /* ISN/cookie key; all-zero: random at create */
 	int socket_id;
 };

@@ -172,6 +172,8 @@ tcp_take_syn_opts(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg
 		c->ts_recent = s->tsval;
 		c->ts_recent_us = c->last_rx_us;
 	}
+	if (st->p.sack && s->sack_perm)
+		c->flags |= TCPF_SACK_OK;
 }
 
 static void
@@ -244,6 +246,8 @@ tcp_listen_input(struct tcp_stack *st, struct tcp_listener *l, const struct tcp_
 		if (s->has_ts && st->p.timestamps) {
 			uint8_t wsbits = s->tsecr & 0xf;
 
+			if ((s->tsecr & 0x10) && st->p.sack)
+				c->flags |= TCPF_SACK_OK;
 			c->flags |= TCPF_TS_OK;
 			c->ts_recent = s->tsval;
 			if (wsbits != 0xf) {
@@ -442,6 +446,7 @@ tcp_ooo_insert(struct tcp_stack *st, struct tcp_conn *c, struct rte_mbuf *m, uin
 	mm = tcp_meta(st, m);
 	mm->seq = seq;
 	mm->fin = fin;
+	c->sack_recent = seq;
 	mm->next_pkt = *pp;
 	*pp = m;
 	c->ooo_bytes += len;

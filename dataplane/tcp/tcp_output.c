@@ -28,7 +28,8 @@ tcp_data_end(const struct tcp_conn *c)
 
 /* Options of a SYN or SYN-ACK (RFC 9293 §3.7.1 MSS, RFC 7323 §2.2 WS, §3.2 TS). */
 static uint8_t
-tcp_syn_opts(uint8_t *o, uint16_t mss, int wscale, bool ts, uint32_t tsval, uint32_t tsecr)
+tcp_syn_opts(uint8_t *o, uint16_t mss, int wscale, bool ts, uint32_t tsval, uint32_t tsecr,
+	     bool sack)
 {
 	uint8_t n = 0;
 
@@ -36,6 +37,12 @@ tcp_syn_opts(uint8_t *o, uint16_t mss, int wscale, bool ts, uint32_t tsval, uint
 	o[n++] = 4;
 	o[n++] = (uint8_t)(mss >> 8);
 	o[n++] = (uint8_t)mss;
+	if (sack) {
+		o[n++] = TCP_OPT_NOP;
+		o[n++] = TCP_OPT_NOP;
+		o[n++] = TCP_OPT_SACK_PERM;
+		o[n++] = 2;
+	}
 	if (wscale >= 0) {
 		o[n++] = TCP_OPT_NOP;
 		o[n++] = TCP_OPT_WS;
@@ -157,7 +164,8 @@ tcp_send_syn(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 	if (m == NULL)
 		return -ENOBUFS;
 	n = tcp_syn_opts(opts, st->local_mss, ws, ts, tcp_ts_now(c, now_us),
-			 synack ? c->ts_recent : 0);
+			 synack ? c->ts_recent : 0,
+			 synack ? (c->flags & TCPF_SACK_OK) != 0 : st->p.sack);
 	/* RFC 7323 §2.2: the window in a SYN or SYN-ACK is never scaled. */
 	wnd = st->p.rcvbuf_bytes > 65535 ? 65535 : st->p.rcvbuf_bytes;
 	if (synack) {
@@ -177,6 +185,7 @@ tcp_send_cookie_synack(struct tcp_stack *st, const struct tcp_tuple *t, const st
 	uint16_t mss = syn->has_mss ? syn->mss : TCP_DEFAULT_MSS;
 	uint32_t cookie, tsval = 0;
 	bool ts = st->p.timestamps && syn->has_ts;
+	bool sack = false;
 	int ws = -1;
 	uint8_t n;
 
@@ -196,12 +205,15 @@ tcp_send_cookie_synack(struct tcp_stack *st, const struct tcp_tuple *t, const st
 					 t->remote_port};
 		uint32_t off = (uint32_t)tcp_siphash(&st->p.secret, w, 2);
 		uint32_t wsbits = (st->p.window_scaling && syn->has_ws) ? syn->ws : 0xf;
+		uint32_t sackbit = (st->p.sack && syn->sack_perm) ? 0x10 : 0;
 
-		tsval = (((uint32_t)(now_us / 1000) + off) & ~0xfu) | wsbits;
+		/* Low 5 bits of TSval: window scale (0xf none) and SACK-permitted. */
+		tsval = (((uint32_t)(now_us / 1000) + off) & ~0x1fu) | sackbit | wsbits;
 		if (wsbits != 0xf)
 			ws = st->rcv_wscale;
+		sack = sackbit != 0;
 	}
-	n = tcp_syn_opts(opts, st->local_mss, ws, ts, tsval, syn->tsval);
+	n = tcp_syn_opts(opts, st->local_mss, ws, ts, tsval, syn->tsval, sack);
 	tcp_cnt(st, TCP_CNT_SYN_COOKIES_SENT, 1);
 	return tcp_xmit(st, m, t, cookie, syn->seq + 1, TCP_SYN | TCP_ACK,
 			(uint16_t)(st->p.rcvbuf_bytes > 65535 ? 65535 : st->p.rcvbuf_bytes), opts,
@@ -278,6 +290,60 @@ tcp_send_challenge_ack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us
 	return tcp_send_ack(st, c, now_us);
 }
 
+/*
+ * RFC 2018 §3-§4: SACK blocks for the out-of-order queue on ACKs, the block holding the most
+ * recent arrival first, then the others in sequence order, as many as fit.
+ */
+static uint8_t
+tcp_sack_opt(struct tcp_stack *st, struct tcp_conn *c, uint8_t *o, uint8_t room)
+{
+	uint32_t left[8], right[8];
+	unsigned int nb = 0, max, first = 0, k = 0;
+	uint8_t n;
+
+	for (struct rte_mbuf *m = c->ooo_head; m != NULL && nb < 8;) {
+		struct tcp_mbuf_meta *mm = tcp_meta(st, m);
+		uint32_t l = mm->seq, r = mm->seq + rte_pktmbuf_pkt_len(m);
+
+		m = mm->next_pkt;
+		/* Contiguous queued segments form one block. */
+		while (m != NULL && tcp_meta(st, m)->seq == r) {
+			r += rte_pktmbuf_pkt_len(m);
+			m = tcp_meta(st, m)->next_pkt;
+		}
+		if (r == l)
+			continue; /* a bare FIN placeholder */
+		left[nb] = l;
+		right[nb] = r;
+		if (tcp_seq_in(c->sack_recent, l, r))
+			first = nb;
+		nb++;
+	}
+	if (nb == 0 || room < 12)
+		return 0;
+	max = (unsigned int)(room - 4) / 8;
+	if (nb > max)
+		nb = max > 0 ? max : 0;
+	if (first >= nb)
+		first = 0;
+	o[0] = TCP_OPT_NOP;
+	o[1] = TCP_OPT_NOP;
+	o[2] = 5; /* SACK */
+	o[3] = (uint8_t)(2 + 8 * nb);
+	n = 4;
+	for (unsigned int i = 0; i < nb; i++) {
+		unsigned int b = i == 0 ? first : (k == first ? ++k : k);
+		uint32_t l = rte_cpu_to_be_32(left[b]), r = rte_cpu_to_be_32(right[b]);
+
+		if (i != 0)
+			k++;
+		memcpy(&o[n], &l, 4);
+		memcpy(&o[n + 4], &r, 4);
+		n += 8;
+	}
+	return n;
+}
+
 /* Attaches [seq, seq+len) of the send queue to hdr as indirect mbufs. */
 static int
 tcp_attach_data(struct tcp_stack *st, struct tcp_conn *c, struct rte_mbuf *hdr, uint32_t seq,
@@ -347,6 +413,8 @@ tcp_send_data(struct tcp_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t l
 	}
 	if (c->flags & TCPF_TS_OK)
 		n = tcp_ts_opt(opts, c, now_us);
+	if (len == 0 && (c->flags & TCPF_SACK_OK) && c->ooo_head != NULL)
+		n = (uint8_t)(n + tcp_sack_opt(st, c, opts + n, (uint8_t)(TCP_MAX_OPT_LEN - n)));
 	wnd = tcp_wnd_field(st, c);
 	tcp_ack_sent(c);
 	return tcp_xmit(st, m, &c->t, seq, c->rcv_nxt, (uint8_t)(flags | TCP_ACK), wnd, opts, n,
@@ -377,7 +445,10 @@ tcp_output(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 	if (!tcp_state_synchronized(c->state) || c->state == TCP_STATE_TIME_WAIT)
 		return;
 	for (;;) {
-		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+		/* RFC 3042 limited transmit: one new segment per each of the first two dupacks. */
+		uint32_t lt = (c->flags & TCPF_IN_RECOVERY) || c->dupacks >= 3 ? 0 : c->dupacks * pmax;
+		uint32_t cw = c->cwnd + lt;
+		uint32_t wnd = c->snd_wnd < cw ? c->snd_wnd : cw;
 		uint32_t flight = c->snd_nxt - c->snd_una;
 		uint32_t usable = wnd > flight ? wnd - flight : 0;
 		uint32_t avail = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;

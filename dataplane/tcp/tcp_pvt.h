@@ -47,6 +47,7 @@
 #define TCPF_FREE_PENDING  0x0400 /* released while a callback was running */
 #define TCPF_PASSIVE	   0x0800 /* from a listener (SYN-RECEIVED returns nothing to app) */
 #define TCPF_COOKIE	   0x1000 /* created from a SYN cookie */
+#define TCPF_SACK_OK	   0x2000 /* both sides sent SACK-permitted (RFC 2018 §2) */
 
 /* Per-mbuf metadata in a dynamic field: the out-of-order queue. */
 struct tcp_mbuf_meta {
@@ -87,6 +88,7 @@ struct tcp_conn {
 	uint32_t ooo_bytes;
 	struct rte_mbuf *ooo_head; /* sorted by seq, linked through tcp_mbuf_meta */
 	uint16_t segs_unacked;	   /* full segments received since our last ACK */
+	uint32_t sack_recent;	   /* seq of the latest out-of-order arrival (RFC 2018 §4) */
 
 	/* RFC 7323 timestamps. */
 	uint32_t ts_offset, ts_recent, last_ack_sent;

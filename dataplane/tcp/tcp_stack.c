@@ -80,6 +80,7 @@ tcp_params_default(struct tcp_params *p)
 	p->timestamps = true;
 	p->window_scaling = true;
 	p->syn_cookies = true;
+	p->sack = true;
 	p->socket_id = SOCKET_ID_ANY;
 }
 

@@ -257,7 +257,9 @@ valid('response_no_comment', [
 valid('other_method_and_ext_headers', [
     Frame('n1ck', 'NICKNAME', [('To-Path', 'msrp://conf.example.com:2855/s1;tcp'),
                                ('From-Path', A2), ('Use-Nickname', '"Alice"'),
-                               ('X-Private_Hdr', 'anything: goes here')]),
+                               ('X-Private_Hdr', 'anything: goes here'),
+                               # hname = ALPHA *token (RFC 4975 §9): token has . ! # $ % & ' * + ^ ` | ~
+                               ('X.Vendor!#$%&\'*+^`|~-1', 'v')]),
 ])
 valid('body_contains_dashes', [
     Frame('tr4nsact', 'SEND', [('To-Path', B2), ('From-Path', A2), ('Message-ID', 'm1d2m3d4'),
