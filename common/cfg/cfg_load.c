@@ -633,6 +633,23 @@ cfg_check_cross(struct cfg_loader *ld)
 		                "msrp.rechunk_bytes",
 		                "%" PRIu32 " is larger than msrp.max_chunk_bytes (%" PRIu32 ")",
 		                c->msrp.rechunk_bytes, c->msrp.max_chunk_bytes);
+	/* The data plane derives these from eal.lcores and eal.hugepages (docs/operations.md);
+	 * a second source would silently disagree, and --no-huge with --in-memory makes EAL
+	 * refuse to start. */
+	static const char *const eal_owned[] = {"-l",        "--lcores",    "-c",
+	                                        "--no-huge", "--in-memory", "--huge-unlink"};
+	for (uint32_t i = 0; i < c->eal.args.n; i++)
+		for (size_t j = 0; j < sizeof(eal_owned) / sizeof(eal_owned[0]); j++) {
+			size_t n = strlen(eal_owned[j]);
+			const char *a = c->eal.args.v[i];
+
+			/* "-l", "-l0-3", "--lcores", "--lcores=0-3" */
+			if (strncmp(a, eal_owned[j], n) == 0 &&
+			    (a[n] == '\0' || (n == 2 ? true : a[n] == '=')))
+				return cfg_fail(ld, cfg_given(ld, "eal.args", "eal.args"),
+				                "eal.args", "\"%s\" is set by %s", a,
+				                j < 3 ? "eal.lcores" : "eal.hugepages");
+		}
 	if (c->dataplane.workers > cpus)
 		return cfg_fail(ld, cfg_given(ld, "dataplane.workers", "eal.lcores"),
 		                "dataplane.workers",

@@ -88,13 +88,12 @@ Test(cfg_load, empty_file_gives_every_default)
 	cr_assert_eq(c->log.types.n, 0);
 	cr_assert_null(c->log.types.v[0]);
 	cr_assert_eq(c->log.timestamps, true);
-	cr_assert_eq(c->eal.args.n, 5);
-	cr_assert_str_eq(c->eal.args.v[0], "--no-huge");
-	cr_assert_str_eq(c->eal.args.v[1], "-m");
-	cr_assert_str_eq(c->eal.args.v[2], "512");
-	cr_assert_str_eq(c->eal.args.v[3], "--no-pci");
-	cr_assert_str_eq(c->eal.args.v[4], "--vdev=net_tap0,iface=msw0,mac=02:6d:73:77:00:02");
-	cr_assert_null(c->eal.args.v[5], "argv-style NULL terminator");
+	cr_assert_eq(c->eal.args.n, 4);
+	cr_assert_str_eq(c->eal.args.v[0], "-m");
+	cr_assert_str_eq(c->eal.args.v[1], "512");
+	cr_assert_str_eq(c->eal.args.v[2], "--no-pci");
+	cr_assert_str_eq(c->eal.args.v[3], "--vdev=net_tap0,iface=msw0,mac=02:6d:73:77:00:02");
+	cr_assert_null(c->eal.args.v[4], "argv-style NULL terminator");
 	cr_assert_str_eq(c->eal.lcores, "0");
 	cr_assert_eq(c->eal.hugepages, CFG_HUGEPAGES_AUTO);
 	cr_assert_eq(c->dataplane.workers, 1);
@@ -427,6 +426,14 @@ ParameterizedTestParameters(cfg_load, errors)
 	        {"eal = {\n  args = ( \"a\",\n    1 );\n};\n",
 	         "t.conf:3: eal.args[1]: expected a string, got an integer"},
 	        {"eal = { args = [ \"\" ]; };\n", "t.conf:1: eal.args[0]: empty item"},
+	        {"eal = {\n  args = [ \"-m\", \"64\", \"--no-huge\" ];\n};\n",
+	         "t.conf:2: eal.args: \"--no-huge\" is set by eal.hugepages"},
+	        {"eal = { args = [ \"--in-memory\" ]; };\n",
+	         "t.conf:1: eal.args: \"--in-memory\" is set by eal.hugepages"},
+	        {"eal = { args = [ \"-l0-3\" ]; };\n",
+	         "t.conf:1: eal.args: \"-l0-3\" is set by eal.lcores"},
+	        {"eal = { args = [ \"--lcores=1\" ]; };\n",
+	         "t.conf:1: eal.args: \"--lcores=1\" is set by eal.lcores"},
 	        {"log = {\n  types = [ \"msw.dp.*:debug\",\n    \"msw.cp:loud\" ];\n};\n",
 	         "t.conf:3: log.types[1]: unknown log level \"loud\" (expected error, warning, "
 	         "notice, "

@@ -146,7 +146,7 @@ Test(cfg_tool, get_prints_effective_values)
 	cr_assert_str_eq(r.out, "10.77.0.1/24\n");
 	run_free(&r);
 	r = tool("--get", "eal.args", p);
-	cr_assert_str_eq(r.out, "--no-huge\n-m\n512\n--no-pci\n"
+	cr_assert_str_eq(r.out, "-m\n512\n--no-pci\n"
 	                        "--vdev=net_tap0,iface=msw0,mac=02:6d:73:77:00:02\n");
 	run_free(&r);
 	r = tool("--get", "dataplane.ports.tap0.iface", p);

@@ -86,6 +86,7 @@ static struct msw_ctl_leg_key r_keys[R_LEGS];
 static pthread_mutex_t r_keys_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_bool r_stop;
 static atomic_ulong r_found;
+static atomic_ulong r_rounds;
 
 static void *
 reader(void *arg)
@@ -115,8 +116,9 @@ reader(void *arg)
 				found += m->leg[j]->path_len > 0;
 		}
 		urcu_qsbr_quiescent_state();
+		atomic_fetch_add(&r_rounds, 1);
+		atomic_store(&r_found, found);
 	}
-	atomic_fetch_add(&r_found, found);
 	urcu_qsbr_unregister_thread();
 	return NULL;
 }
@@ -133,7 +135,8 @@ Test(sw_table, lock_free_readers_during_membership_churn, .timeout = 60)
 	tw_init_params(&w, &p);
 	tw_conf(&w, "churn", MSW_CTL_CPIM_OFF, 0);
 	cr_assert_eq(pthread_create(&th, NULL, reader, w.e), 0);
-	for (unsigned int round = 0; round < 300; round++) {
+	/* At least 300 rounds, and until the reader has overlapped 200 of its own. */
+	for (unsigned int round = 0; round < 300 || atomic_load(&r_rounds) < 200; round++) {
 		for (unsigned int i = 0; i < R_LEGS; i++) {
 			struct sw_leg_params lp;
 			struct msw_ctl_leg_key k;
