@@ -8,37 +8,12 @@
 #include <string.h>
 
 #include "cpim/cpim.h"
-
-/* Bounded output cursor: once an append fails, every later one fails too. */
-struct cpim_out {
-	uint8_t *p;
-	size_t cap;
-	size_t len;
-	bool full;
-};
+#include "wbuf/wbuf.h"
 
 static void
-cpim_put(struct cpim_out *o, const void *src, size_t n)
+cpim_put_span(struct wbuf *o, struct cpim_span s)
 {
-	if (o->full || n > o->cap - o->len) {
-		o->full = true;
-		return;
-	}
-	if (n > 0)
-		memcpy(o->p + o->len, src, n);
-	o->len += n;
-}
-
-static void
-cpim_put_str(struct cpim_out *o, const char *s)
-{
-	cpim_put(o, s, strlen(s));
-}
-
-static void
-cpim_put_span(struct cpim_out *o, struct cpim_span s)
-{
-	cpim_put(o, s.p, s.len);
+	wbuf_put(o, s.p, s.len);
 }
 
 static bool
@@ -63,27 +38,27 @@ cpim_uri_valid(struct cpim_span u)
 
 /* `"display" <uri>` with '"' and '\' escaped (RFC 3862 §3.2 String / Escape). */
 static void
-cpim_put_addr(struct cpim_out *o, const struct cpim_alias *a)
+cpim_put_addr(struct wbuf *o, const struct cpim_alias *a)
 {
 	if (a->display.len > 0) {
 		uint32_t s = 0;
 
-		cpim_put_str(o, "\"");
+		wbuf_put_str(o, "\"");
 		for (uint32_t i = 0; i < a->display.len; i++) {
 			uint8_t c = a->display.p[i];
 
 			if (c != '"' && c != '\\')
 				continue;
-			cpim_put(o, a->display.p + s, i - s);
-			cpim_put_str(o, "\\");
+			wbuf_put(o, a->display.p + s, i - s);
+			wbuf_put_str(o, "\\");
 			s = i;
 		}
-		cpim_put(o, a->display.p + s, a->display.len - s);
-		cpim_put_str(o, "\" ");
+		wbuf_put(o, a->display.p + s, a->display.len - s);
+		wbuf_put_str(o, "\" ");
 	}
-	cpim_put_str(o, "<");
+	wbuf_put_str(o, "<");
 	cpim_put_span(o, a->uri);
-	cpim_put_str(o, ">");
+	wbuf_put_str(o, ">");
 }
 
 static bool
@@ -92,17 +67,11 @@ cpim_alias_valid(const struct cpim_alias *a)
 	return !cpim_has_ctl(a->display) && cpim_uri_valid(a->uri);
 }
 
-static ssize_t
-cpim_out_result(const struct cpim_out *o)
-{
-	return o->full ? -ENOSPC : (ssize_t)o->len;
-}
-
 ssize_t
 cpim_addr_rewrite(const struct cpim_msg *m, int idx, const struct cpim_alias *a, uint8_t *line,
                   size_t cap, struct cpim_splice *sp)
 {
-	struct cpim_out o = {.p = line, .cap = cap};
+	struct wbuf o = {.p = line, .cap = cap};
 	const struct cpim_hdr *h;
 	const uint8_t *base;
 
@@ -112,9 +81,9 @@ cpim_addr_rewrite(const struct cpim_msg *m, int idx, const struct cpim_alias *a,
 	if (h->id != CPIM_H_FROM && h->id != CPIM_H_TO && h->id != CPIM_H_CC)
 		return -EINVAL;
 	/* Everything up to the value (name, ":", params, SP) is kept as received. */
-	cpim_put(&o, h->line.p, (size_t)(h->value.p - h->line.p));
+	wbuf_put(&o, h->line.p, (size_t)(h->value.p - h->line.p));
 	cpim_put_addr(&o, a);
-	cpim_put_str(&o, "\r\n");
+	wbuf_put_str(&o, "\r\n");
 	if (o.full)
 		return -ENOSPC;
 	/* Offsets are relative to the parsed buffer, which starts at the first header line. */
@@ -130,18 +99,18 @@ ssize_t
 cpim_splice_apply(const uint8_t *body, uint32_t len, const struct cpim_splice *sp,
                   const uint8_t *const *repl, unsigned int n, uint8_t *out, size_t cap)
 {
-	struct cpim_out o = {.p = out, .cap = cap};
+	struct wbuf o = {.p = out, .cap = cap};
 	uint64_t pos = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
 		if (sp[i].off < pos || (uint64_t)sp[i].off + sp[i].old_len > len)
 			return -EINVAL;
-		cpim_put(&o, body + pos, sp[i].off - pos);
-		cpim_put(&o, repl[i], sp[i].new_len);
+		wbuf_put(&o, body + pos, sp[i].off - pos);
+		wbuf_put(&o, repl[i], sp[i].new_len);
 		pos = (uint64_t)sp[i].off + sp[i].old_len;
 	}
-	cpim_put(&o, body + pos, len - pos);
-	return cpim_out_result(&o);
+	wbuf_put(&o, body + pos, len - pos);
+	return wbuf_result(&o);
 }
 
 uint64_t
@@ -211,7 +180,7 @@ cpim_put_digits(char *p, unsigned int v, int n)
  * no gmtime_r(), which takes glibc's timezone lock, runs on the data plane.
  */
 static int
-cpim_put_datetime(struct cpim_out *o, int64_t ms)
+cpim_put_datetime(struct wbuf *o, int64_t ms)
 {
 	char t[24];
 	int64_t secs, days, era, doe, yoe, doy, mp, y, sod, frac;
@@ -249,28 +218,28 @@ cpim_put_datetime(struct cpim_out *o, int64_t ms)
 	t[19] = '.';
 	cpim_put_digits(t + 20, (unsigned int)frac, 3);
 	t[23] = 'Z';
-	cpim_put(o, t, sizeof(t));
+	wbuf_put(o, t, sizeof(t));
 	return 0;
 }
 
 ssize_t
 cpim_wrap_prefix_build(const struct cpim_wrap *w, uint8_t *out, size_t cap)
 {
-	struct cpim_out o = {.p = out, .cap = cap};
+	struct wbuf o = {.p = out, .cap = cap};
 
 	if (!cpim_alias_valid(&w->from) || !cpim_alias_valid(&w->to) || w->content_type.len == 0 ||
 	    cpim_has_ctl(w->content_type))
 		return -EINVAL;
-	cpim_put_str(&o, "From: ");
+	wbuf_put_str(&o, "From: ");
 	cpim_put_addr(&o, &w->from);
-	cpim_put_str(&o, "\r\nTo: ");
+	wbuf_put_str(&o, "\r\nTo: ");
 	cpim_put_addr(&o, &w->to);
-	cpim_put_str(&o, "\r\n");
+	wbuf_put_str(&o, "\r\n");
 	if (w->has_datetime) {
-		cpim_put_str(&o, "DateTime: ");
+		wbuf_put_str(&o, "DateTime: ");
 		if (cpim_put_datetime(&o, w->datetime_ms) < 0)
 			return -EINVAL;
-		cpim_put_str(&o, "\r\n");
+		wbuf_put_str(&o, "\r\n");
 	}
 	for (unsigned int i = 0; i < w->n_ns; i++) {
 		const struct cpim_ns *ns = &w->ns[i];
@@ -279,14 +248,14 @@ cpim_wrap_prefix_build(const struct cpim_wrap *w, uint8_t *out, size_t cap)
 		    memchr(ns->prefix.p ? (const void *)ns->prefix.p : "", '.', ns->prefix.len) ||
 		    !cpim_uri_valid(ns->urn))
 			return -EINVAL;
-		cpim_put_str(&o, "NS: ");
+		wbuf_put_str(&o, "NS: ");
 		if (ns->prefix.len > 0) {
 			cpim_put_span(&o, ns->prefix);
-			cpim_put_str(&o, " ");
+			wbuf_put_str(&o, " ");
 		}
-		cpim_put_str(&o, "<");
+		wbuf_put_str(&o, "<");
 		cpim_put_span(&o, ns->urn);
-		cpim_put_str(&o, ">\r\n");
+		wbuf_put_str(&o, ">\r\n");
 	}
 	for (unsigned int i = 0; i < w->n_fields; i++) {
 		const struct cpim_field *f = &w->fields[i];
@@ -294,15 +263,15 @@ cpim_wrap_prefix_build(const struct cpim_wrap *w, uint8_t *out, size_t cap)
 		if (!cpim_field_name_valid(f->name) || cpim_has_ctl(f->value))
 			return -EINVAL;
 		cpim_put_span(&o, f->name);
-		cpim_put_str(&o, ": ");
+		wbuf_put_str(&o, ": ");
 		cpim_put_span(&o, f->value);
-		cpim_put_str(&o, "\r\n");
+		wbuf_put_str(&o, "\r\n");
 	}
 	/* RFC 3862 §3: blank line, MIME headers of the encapsulated object, blank line. */
-	cpim_put_str(&o, "\r\nContent-Type: ");
+	wbuf_put_str(&o, "\r\nContent-Type: ");
 	cpim_put_span(&o, w->content_type);
-	cpim_put_str(&o, "\r\n\r\n");
-	return cpim_out_result(&o);
+	wbuf_put_str(&o, "\r\n\r\n");
+	return wbuf_result(&o);
 }
 
 ssize_t

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fdr/fdr.h"
+#include "wbuf/wbuf.h"
 
 static const char *const fdr_outcome_names[FDR_OUTCOME_COUNT] = {
 #define FDR_OUTCOME_NAME(sym, name, doc) [FDR_OUTCOME_##sym] = name,
@@ -132,33 +133,9 @@ fdr_text_ok(struct fdr_span s)
 	return true;
 }
 
-struct fdr_out {
-	uint8_t *p;
-	size_t cap;
-	size_t len;
-	bool full;
-};
-
-static void
-fdr_put(struct fdr_out *o, const void *src, size_t n)
-{
-	if (o->full || n > o->cap - o->len) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->p + o->len, src, n);
-	o->len += n;
-}
-
-static void
-fdr_put_str(struct fdr_out *o, const char *s)
-{
-	fdr_put(o, s, strlen(s));
-}
-
 /* XML 1.0 §2.4: escape the five markup characters; values are always double-quoted. */
 static void
-fdr_put_escaped(struct fdr_out *o, struct fdr_span v)
+fdr_put_escaped(struct wbuf *o, struct fdr_span v)
 {
 	uint32_t s = 0;
 
@@ -184,17 +161,17 @@ fdr_put_escaped(struct fdr_out *o, struct fdr_span v)
 		default:
 			continue;
 		}
-		fdr_put(o, v.p + s, i - s);
-		fdr_put_str(o, rep);
+		wbuf_put(o, v.p + s, i - s);
+		wbuf_put_str(o, rep);
 		s = i + 1;
 	}
-	fdr_put(o, v.p + s, v.len - s);
+	wbuf_put(o, v.p + s, v.len - s);
 }
 
 ssize_t
 fdr_build(const struct fdr_report *r, uint8_t *out, size_t cap)
 {
-	struct fdr_out o = {.p = out, .cap = cap};
+	struct wbuf o = {.p = out, .cap = cap};
 
 	if (r->n_rcpt == 0 || r->message_id.len == 0 || !fdr_text_ok(r->message_id))
 		return -EINVAL;
@@ -205,25 +182,25 @@ fdr_build(const struct fdr_report *r, uint8_t *out, size_t cap)
 		    x->outcome >= FDR_OUTCOME_COUNT)
 			return -EINVAL;
 	}
-	fdr_put_str(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	                "<final-report xmlns=\"" FDR_XMLNS "\" message-id=\"");
+	wbuf_put_str(&o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	                 "<final-report xmlns=\"" FDR_XMLNS "\" message-id=\"");
 	fdr_put_escaped(&o, r->message_id);
-	fdr_put_str(&o, "\">\n");
+	wbuf_put_str(&o, "\">\n");
 	for (uint32_t i = 0; i < r->n_rcpt; i++) {
 		const struct fdr_recipient *x = &r->rcpt[i];
 		char st[4] = {(char)('0' + x->status / 100), (char)('0' + x->status / 10 % 10),
 		              (char)('0' + x->status % 10), 0};
 
-		fdr_put_str(&o, "<recipient uri=\"");
+		wbuf_put_str(&o, "<recipient uri=\"");
 		fdr_put_escaped(&o, x->uri);
-		fdr_put_str(&o, "\" status=\"");
-		fdr_put_str(&o, st);
-		fdr_put_str(&o, "\" outcome=\"");
-		fdr_put_str(&o, fdr_outcome_names[x->outcome]);
-		fdr_put_str(&o, "\"/>\n");
+		wbuf_put_str(&o, "\" status=\"");
+		wbuf_put_str(&o, st);
+		wbuf_put_str(&o, "\" outcome=\"");
+		wbuf_put_str(&o, fdr_outcome_names[x->outcome]);
+		wbuf_put_str(&o, "\"/>\n");
 	}
-	fdr_put_str(&o, "</final-report>\n");
-	return o.full ? -ENOSPC : (ssize_t)o.len;
+	wbuf_put_str(&o, "</final-report>\n");
+	return wbuf_result(&o);
 }
 
 /* ---- parser ---- */

@@ -10,65 +10,21 @@
 
 #include "msrp/msrp.h"
 #include "msrp/msrp_build.h"
-
-/* Bounded output cursor: after the first overflow every append is a no-op. */
-struct msrp_out {
-	uint8_t *p;
-	size_t cap;
-	size_t len;
-	bool full;
-};
+#include "wbuf/wbuf.h"
 
 static void
-msrp_put(struct msrp_out *o, const void *src, size_t n)
+msrp_put_span(struct wbuf *o, struct msrp_span s)
 {
-	if (o->full || n > o->cap - o->len) {
-		o->full = true;
-		return;
-	}
-	if (n > 0)
-		memcpy(o->p + o->len, src, n);
-	o->len += n;
+	wbuf_put(o, s.p, s.len);
 }
 
 static void
-msrp_put_str(struct msrp_out *o, const char *s)
+msrp_put_hdr(struct wbuf *o, const char *name, struct msrp_span v)
 {
-	msrp_put(o, s, strlen(s));
-}
-
-static void
-msrp_put_span(struct msrp_out *o, struct msrp_span s)
-{
-	msrp_put(o, s.p, s.len);
-}
-
-static void
-msrp_put_u64(struct msrp_out *o, uint64_t v)
-{
-	char tmp[20];
-	int i = (int)sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	msrp_put(o, tmp + i, sizeof(tmp) - (size_t)i);
-}
-
-static void
-msrp_put_hdr(struct msrp_out *o, const char *name, struct msrp_span v)
-{
-	msrp_put_str(o, name);
-	msrp_put_str(o, ": ");
+	wbuf_put_str(o, name);
+	wbuf_put_str(o, ": ");
 	msrp_put_span(o, v);
-	msrp_put_str(o, "\r\n");
-}
-
-static ssize_t
-msrp_out_result(const struct msrp_out *o)
-{
-	return o->full ? -ENOSPC : (ssize_t)o->len;
+	wbuf_put_str(o, "\r\n");
 }
 
 static bool
@@ -161,21 +117,21 @@ msrp_range_ok(const struct msrp_byte_range *br, uint64_t body_len, bool tied)
 }
 
 static void
-msrp_put_range(struct msrp_out *o, const struct msrp_byte_range *br)
+msrp_put_range(struct wbuf *o, const struct msrp_byte_range *br)
 {
-	msrp_put_str(o, "Byte-Range: ");
-	msrp_put_u64(o, br->start);
-	msrp_put_str(o, "-");
+	wbuf_put_str(o, "Byte-Range: ");
+	wbuf_put_u64(o, br->start);
+	wbuf_put_str(o, "-");
 	if (br->end_known)
-		msrp_put_u64(o, br->end);
+		wbuf_put_u64(o, br->end);
 	else
-		msrp_put_str(o, "*");
-	msrp_put_str(o, "/");
+		wbuf_put_str(o, "*");
+	wbuf_put_str(o, "/");
 	if (br->total_known)
-		msrp_put_u64(o, br->total);
+		wbuf_put_u64(o, br->total);
 	else
-		msrp_put_str(o, "*");
-	msrp_put_str(o, "\r\n");
+		wbuf_put_str(o, "*");
+	wbuf_put_str(o, "\r\n");
 }
 
 static const char *
@@ -195,20 +151,20 @@ msrp_report_value(enum msrp_report r)
 
 /* "000 200 OK": namespace, code, optional comment (RFC 4975 §9 Status). */
 static void
-msrp_put_status(struct msrp_out *o, const struct msrp_status *st)
+msrp_put_status(struct wbuf *o, const struct msrp_status *st)
 {
 	char num[8] = {(char)('0' + st->ns / 100),   (char)('0' + st->ns / 10 % 10),
 	               (char)('0' + st->ns % 10),    ' ',
 	               (char)('0' + st->code / 100), (char)('0' + st->code / 10 % 10),
 	               (char)('0' + st->code % 10),  0};
 
-	msrp_put_str(o, "Status: ");
-	msrp_put_str(o, num);
+	wbuf_put_str(o, "Status: ");
+	wbuf_put_str(o, num);
 	if (st->reason.len > 0) {
-		msrp_put_str(o, " ");
+		wbuf_put_str(o, " ");
 		msrp_put_span(o, st->reason);
 	}
-	msrp_put_str(o, "\r\n");
+	wbuf_put_str(o, "\r\n");
 }
 
 static bool
@@ -261,17 +217,17 @@ msrp_req_ok(const struct msrp_build_req *r)
 ssize_t
 msrp_build_req_head(const struct msrp_build_req *r, uint8_t *out, size_t cap)
 {
-	struct msrp_out o = {.p = out, .cap = cap};
+	struct wbuf o = {.p = out, .cap = cap};
 	const char *v;
 
 	if (!msrp_req_ok(r))
 		return -EINVAL;
 	/* req-start = pMSRP SP transact-id SP method CRLF */
-	msrp_put_str(&o, "MSRP ");
+	wbuf_put_str(&o, "MSRP ");
 	msrp_put_span(&o, r->tid);
-	msrp_put_str(&o, " ");
+	wbuf_put_str(&o, " ");
 	msrp_put_span(&o, r->method);
-	msrp_put_str(&o, "\r\n");
+	wbuf_put_str(&o, "\r\n");
 	/* RFC 4975 §9: To-Path first, From-Path second. */
 	msrp_put_hdr(&o, "To-Path", r->to_path);
 	msrp_put_hdr(&o, "From-Path", r->from_path);
@@ -279,15 +235,15 @@ msrp_build_req_head(const struct msrp_build_req *r, uint8_t *out, size_t cap)
 		msrp_put_hdr(&o, "Message-ID", r->message_id);
 	v = msrp_report_value(r->success_report);
 	if (v != NULL) {
-		msrp_put_str(&o, "Success-Report: ");
-		msrp_put_str(&o, v);
-		msrp_put_str(&o, "\r\n");
+		wbuf_put_str(&o, "Success-Report: ");
+		wbuf_put_str(&o, v);
+		wbuf_put_str(&o, "\r\n");
 	}
 	v = msrp_report_value(r->failure_report);
 	if (v != NULL) {
-		msrp_put_str(&o, "Failure-Report: ");
-		msrp_put_str(&o, v);
-		msrp_put_str(&o, "\r\n");
+		wbuf_put_str(&o, "Failure-Report: ");
+		wbuf_put_str(&o, v);
+		wbuf_put_str(&o, "\r\n");
 	}
 	if (r->has_byte_range)
 		msrp_put_range(&o, &r->byte_range);
@@ -295,40 +251,40 @@ msrp_build_req_head(const struct msrp_build_req *r, uint8_t *out, size_t cap)
 		msrp_put_status(&o, &r->status);
 	for (unsigned int i = 0; i < r->n_ext; i++) {
 		msrp_put_span(&o, r->ext[i].name);
-		msrp_put_str(&o, ": ");
+		wbuf_put_str(&o, ": ");
 		msrp_put_span(&o, r->ext[i].value);
-		msrp_put_str(&o, "\r\n");
+		wbuf_put_str(&o, "\r\n");
 	}
 	if (r->has_body) {
 		/* content-stuff = *(Other-Mime-header CRLF) Content-Type 2CRLF data CRLF */
 		for (unsigned int i = 0; i < r->n_mime; i++) {
 			msrp_put_span(&o, r->mime[i].name);
-			msrp_put_str(&o, ": ");
+			wbuf_put_str(&o, ": ");
 			msrp_put_span(&o, r->mime[i].value);
-			msrp_put_str(&o, "\r\n");
+			wbuf_put_str(&o, "\r\n");
 		}
 		msrp_put_hdr(&o, "Content-Type", r->content_type);
-		msrp_put_str(&o, "\r\n");
+		wbuf_put_str(&o, "\r\n");
 	}
-	return msrp_out_result(&o);
+	return wbuf_result(&o);
 }
 
 ssize_t
 msrp_build_end(struct msrp_span tid, bool has_body, enum msrp_flag flag, uint8_t *out, size_t cap)
 {
-	struct msrp_out o = {.p = out, .cap = cap};
+	struct wbuf o = {.p = out, .cap = cap};
 	char f = (char)flag;
 
 	if (!msrp_tid_ok(tid) || !msrp_flag_ok(flag))
 		return -EINVAL;
 	/* The CRLF closing the data is not part of it (RFC 4975 §9 content-stuff). */
 	if (has_body)
-		msrp_put_str(&o, "\r\n");
-	msrp_put_str(&o, "-------");
+		wbuf_put_str(&o, "\r\n");
+	wbuf_put_str(&o, "-------");
 	msrp_put_span(&o, tid);
-	msrp_put(&o, &f, 1);
-	msrp_put_str(&o, "\r\n");
-	return msrp_out_result(&o);
+	wbuf_put(&o, &f, 1);
+	wbuf_put_str(&o, "\r\n");
+	return wbuf_result(&o);
 }
 
 ssize_t
@@ -385,7 +341,7 @@ ssize_t
 msrp_build_response(struct msrp_span tid, uint16_t code, struct msrp_span comment,
                     struct msrp_span to_uri, struct msrp_span from_uri, uint8_t *out, size_t cap)
 {
-	struct msrp_out o = {.p = out, .cap = cap};
+	struct wbuf o = {.p = out, .cap = cap};
 	char num[4] = {(char)('0' + code / 100), (char)('0' + code / 10 % 10),
 	               (char)('0' + code % 10), 0};
 	ssize_t e;
@@ -394,15 +350,15 @@ msrp_build_response(struct msrp_span tid, uint16_t code, struct msrp_span commen
 	    !msrp_single_uri_ok(to_uri) || !msrp_single_uri_ok(from_uri))
 		return -EINVAL;
 	/* resp-start = pMSRP SP transact-id SP status-code [SP comment] CRLF */
-	msrp_put_str(&o, "MSRP ");
+	wbuf_put_str(&o, "MSRP ");
 	msrp_put_span(&o, tid);
-	msrp_put_str(&o, " ");
-	msrp_put_str(&o, num);
+	wbuf_put_str(&o, " ");
+	wbuf_put_str(&o, num);
 	if (comment.len > 0) {
-		msrp_put_str(&o, " ");
+		wbuf_put_str(&o, " ");
 		msrp_put_span(&o, comment);
 	}
-	msrp_put_str(&o, "\r\n");
+	wbuf_put_str(&o, "\r\n");
 	msrp_put_hdr(&o, "To-Path", to_uri);
 	msrp_put_hdr(&o, "From-Path", from_uri);
 	if (o.full)
@@ -505,7 +461,7 @@ ssize_t
 msrp_build_reheader(const struct msrp_frame *in, const struct msrp_reheader *rh, uint8_t *out,
                     size_t cap)
 {
-	struct msrp_out o = {.p = out, .cap = cap};
+	struct wbuf o = {.p = out, .cap = cap};
 	const char *v;
 
 	if (in->kind != MSRP_KIND_REQUEST || !msrp_tid_ok(rh->tid) || !msrp_path_ok(rh->to_path) ||
@@ -513,26 +469,26 @@ msrp_build_reheader(const struct msrp_frame *in, const struct msrp_reheader *rh,
 	    (rh->byte_range != NULL &&
 	     !msrp_range_ok(rh->byte_range, rh->body_len, in->method == MSRP_METHOD_SEND)))
 		return -EINVAL;
-	msrp_put_str(&o, "MSRP ");
+	wbuf_put_str(&o, "MSRP ");
 	msrp_put_span(&o, rh->tid);
-	msrp_put_str(&o, " ");
+	wbuf_put_str(&o, " ");
 	msrp_put_span(&o, in->method_name);
-	msrp_put_str(&o, "\r\n");
+	wbuf_put_str(&o, "\r\n");
 	msrp_put_hdr(&o, "To-Path", rh->to_path);
 	msrp_put_hdr(&o, "From-Path", rh->from_path);
 	/* FDR-04: forced report headers (and a Byte-Range) the sender did not send go right
 	 * after the paths, so Content-Type stays last. */
 	if (rh->success_report != MSRP_REPORT_ABSENT &&
 	    in->hdr_index[MSRP_HDR_SUCCESS_REPORT] < 0) {
-		msrp_put_str(&o, "Success-Report: ");
-		msrp_put_str(&o, msrp_report_value(rh->success_report));
-		msrp_put_str(&o, "\r\n");
+		wbuf_put_str(&o, "Success-Report: ");
+		wbuf_put_str(&o, msrp_report_value(rh->success_report));
+		wbuf_put_str(&o, "\r\n");
 	}
 	if (rh->failure_report != MSRP_REPORT_ABSENT &&
 	    in->hdr_index[MSRP_HDR_FAILURE_REPORT] < 0) {
-		msrp_put_str(&o, "Failure-Report: ");
-		msrp_put_str(&o, msrp_report_value(rh->failure_report));
-		msrp_put_str(&o, "\r\n");
+		wbuf_put_str(&o, "Failure-Report: ");
+		wbuf_put_str(&o, msrp_report_value(rh->failure_report));
+		wbuf_put_str(&o, "\r\n");
 	}
 	if (rh->byte_range != NULL && in->hdr_index[MSRP_HDR_BYTE_RANGE] < 0)
 		msrp_put_range(&o, rh->byte_range);
@@ -546,14 +502,14 @@ msrp_build_reheader(const struct msrp_frame *in, const struct msrp_reheader *rh,
 			continue;
 		}
 		msrp_put_span(&o, h->name);
-		msrp_put_str(&o, ": ");
+		wbuf_put_str(&o, ": ");
 		if (msrp_report_override(h, rh, &v))
-			msrp_put_str(&o, v);
+			wbuf_put_str(&o, v);
 		else
 			msrp_put_span(&o, h->value);
-		msrp_put_str(&o, "\r\n");
+		wbuf_put_str(&o, "\r\n");
 	}
 	if (in->has_body)
-		msrp_put_str(&o, "\r\n");
-	return msrp_out_result(&o);
+		wbuf_put_str(&o, "\r\n");
+	return wbuf_result(&o);
 }
