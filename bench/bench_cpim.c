@@ -13,7 +13,7 @@
 #include "cpim/cpim.h"
 #include "fdr/fdr.h"
 
-#define BENCH_MIN_NS 300000000.0 /* measure each case for at least 0.3 s */
+#include "bench_util.h"
 
 static const char envelope[] = "From: \"Alice\" <sip:alice@example.com>\r\n"
                                "To: <sip:conf-8f3a@im.example.com>\r\n"
@@ -27,36 +27,6 @@ static const char envelope[] = "From: \"Alice\" <sip:alice@example.com>\r\n"
                                "Content-Type: text/plain;charset=UTF-8\r\n"
                                "\r\n"
                                "hello group";
-
-static double
-bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-/* Keeps results observable so the compiler cannot drop the work. */
-static volatile long bench_sink;
-
-typedef long bench_fn(void);
-
-static void
-bench_run(const char *name, bench_fn *fn)
-{
-	double t0 = bench_now_ns(), t;
-	long ops = 0;
-
-	do {
-		for (int i = 0; i < 1000; i++)
-			bench_sink += fn();
-		ops += 1000;
-		t = bench_now_ns() - t0;
-	} while (t < BENCH_MIN_NS);
-	printf("{\"bench\":\"cpim\",\"case\":\"%s\",\"ns_per_op\":%.1f,\"ops\":%ld}\n", name,
-	       t / (double)ops, ops);
-}
 
 static struct cpim_msg bench_msg;
 
@@ -139,10 +109,10 @@ main(void)
 		fprintf(stderr, "bench_cpim: self-check failed\n");
 		return 1;
 	}
-	bench_run("parse_oma_envelope", bench_parse);
-	bench_run("from_rewrite_and_splice", bench_rewrite);
-	bench_run("wrap_prefix", bench_wrap);
-	bench_run("fdr_build_10", bench_fdr_build);
-	bench_run("fdr_parse_10", bench_fdr_parse);
+	bench_run_ops("cpim", "parse_oma_envelope", bench_parse);
+	bench_run_ops("cpim", "from_rewrite_and_splice", bench_rewrite);
+	bench_run_ops("cpim", "wrap_prefix", bench_wrap);
+	bench_run_ops("cpim", "fdr_build_10", bench_fdr_build);
+	bench_run_ops("cpim", "fdr_parse_10", bench_fdr_parse);
 	return 0;
 }

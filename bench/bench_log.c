@@ -17,18 +17,10 @@
 #include "cfg/cfg.h"
 #include "log/log.h"
 
-#define BENCH_MIN_NS 300000000.0 /* measure each case for at least 0.3 s */
+#include "bench_util.h"
+
 
 LOG_TYPE_DEFINE(bench_log_type, "msw.bench.log")
-
-static double
-bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 static void
 bench_print(const char *name, double ns, unsigned long ops)

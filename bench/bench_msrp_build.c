@@ -14,39 +14,10 @@
 #include "msrp/msrp_build.h"
 #include "msrp/msrp_id.h"
 
-#define BENCH_MIN_NS 300000000.0
+#include "bench_util.h"
 
 #define BOB   "msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp"
 #define ALICE "msrp://atlanta.example.com:7654/jshA7weztas;tcp"
-
-static double
-bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static volatile long bench_sink;
-
-typedef long bench_fn(void);
-
-static void
-bench_run(const char *name, bench_fn *fn)
-{
-	double t0 = bench_now_ns(), t;
-	long ops = 0;
-
-	do {
-		for (int i = 0; i < 1000; i++)
-			bench_sink += fn();
-		ops += 1000;
-		t = bench_now_ns() - t0;
-	} while (t < BENCH_MIN_NS);
-	printf("{\"bench\":\"msrp_build\",\"case\":\"%s\",\"ns_per_op\":%.1f,\"ops\":%ld}\n", name,
-	       t / (double)ops, ops);
-}
 
 static struct msrp_id_gen bench_gen;
 static uint8_t bench_out[1024];
@@ -139,9 +110,9 @@ main(void)
 		fprintf(stderr, "bench_msrp_build: self-check failed\n");
 		return 1;
 	}
-	bench_run("id_next_16", bench_id);
-	bench_run("send_head_and_end", bench_send_head);
-	bench_run("response_200", bench_response);
-	bench_run("reheader_chunk", bench_reheader);
+	bench_run_ops("msrp_build", "id_next_16", bench_id);
+	bench_run_ops("msrp_build", "send_head_and_end", bench_send_head);
+	bench_run_ops("msrp_build", "response_200", bench_response);
+	bench_run_ops("msrp_build", "reheader_chunk", bench_reheader);
 	return 0;
 }
