@@ -9,15 +9,19 @@
  * drops a reference on body segments (an indirect mbuf), so bodies are never copied.
  * Re-chunking is on (2048-byte default): a 16 KiB body goes out as 8 chunks per recipient.
  *
+ * With two lcores, each runs on its own thread: the sender and the even recipients on
+ * lcore 0, the odd recipients on lcore 1 (copies and outcomes cross the per-pair rings).
+ *
  * Output, one JSON line per case (sizes count body bytes, rates are totals):
  *   {"bench":"fanout","legs":N,"msg_bytes":N,"lcores":N,"deliveries_per_sec":X,
  *    "per_lcore":X,"memcpy_deliveries_per_sec":Y}
- * memcpy_deliveries_per_sec: a plain memcpy of the same output bytes per delivery, same run.
- * Two-lcore cases print "skipped":"cores" on a single-core machine, and
- * "skipped":"not-implemented" until the engine's per-lcore-pair rings exist.
+ * memcpy_deliveries_per_sec: a plain memcpy of the same output bytes per delivery, same run,
+ * one thread. A case needing more lcores than the machine has cores: "skipped":"cores".
  * Usage: msw-bench-fanout [seconds per case, default 0.2]
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +35,18 @@
 
 #define B_MAX_LEGS 100
 #define B_TXBUF    (256u * 1024u)
+#define B_INFLIGHT 8u /* messages in flight on the sender's lcore (flow control) */
 
+/* A receive buffer; references may be dropped on another lcore, hence atomic. */
 struct b_buf {
-	int refs;
+	atomic_int refs;
 	uint32_t len;
 	uint8_t data[];
 };
 
+/* Thread-safety: used only by the thread of the lcore that owns the connection. */
 struct b_conn {
+	uint32_t lcore;
 	uint32_t eng;
 	bool is_sender;
 	char path[96];
@@ -47,19 +55,22 @@ struct b_conn {
 	size_t resp_len, resp_cap;
 	uint8_t *tx; /* header bytes "sent" */
 	size_t tx_pos;
+	uint64_t out_bytes;
 };
 
 struct bench {
 	struct b_conn c[B_MAX_LEGS];
-	uint64_t out_bytes;
-	uint64_t deliveries;
+	struct sw_engine *e;
+	unsigned int legs, lcores;
+	atomic_bool feeding; /* lcore 0 still sends new messages */
+	atomic_bool done;
 };
 
 static void
 b_hold(void *ctx, struct sw_buf *b)
 {
 	(void)ctx;
-	((struct b_buf *)(void *)b)->refs++;
+	atomic_fetch_add_explicit(&((struct b_buf *)(void *)b)->refs, 1, memory_order_relaxed);
 }
 
 static void
@@ -68,7 +79,7 @@ b_release(void *ctx, struct sw_buf *b)
 	struct b_buf *t = (struct b_buf *)(void *)b;
 
 	(void)ctx;
-	if (--t->refs == 0)
+	if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1)
 		free(t);
 }
 
@@ -78,8 +89,10 @@ b_append(struct b_conn *c, const void *p, size_t n)
 	if (c->resp_len + n > c->resp_cap) {
 		c->resp_cap = (c->resp_len + n) * 2;
 		c->resp = realloc(c->resp, c->resp_cap);
-		if (c->resp == NULL)
-			abort();
+		if (c->resp == NULL) {
+			fprintf(stderr, "bench: out of memory\n");
+			exit(1);
+		}
 	}
 	memcpy(c->resp + c->resp_len, p, n);
 	c->resp_len += n;
@@ -107,7 +120,7 @@ b_send(void *ctx, sw_tconn_t tc, const struct sw_seg *segs, unsigned int n)
 	if (c->is_sender)
 		return 0;
 	for (unsigned int i = 0; i < n; i++)
-		b->out_bytes += segs[i].len;
+		c->out_bytes += segs[i].len;
 	/* The recipient answers 200 (RFC 4975 §7.2): To-Path = the switch, From-Path = itself. */
 	sp = memchr(h + 5, ' ', segs[0].len - 5);
 	tid_len = (size_t)(sp - (h + 5));
@@ -142,54 +155,101 @@ b_now(void)
 static void
 b_feed(struct sw_lcore *lc, struct b_conn *c, const uint8_t *p, size_t len)
 {
-	struct b_buf *buf = malloc(sizeof(*buf) + len);
+	struct b_buf *buf;
 
-	if (buf == NULL)
-		abort();
-	buf->refs = 1;
+	if (len == 0)
+		return;
+	buf = malloc(sizeof(*buf) + len);
+	if (buf == NULL) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(1);
+	}
+	atomic_init(&buf->refs, 1);
 	buf->len = (uint32_t)len;
 	memcpy(buf->data, p, len);
 	sw_conn_rx(lc, c->eng, buf->data, (uint32_t)len, (struct sw_buf *)(void *)buf, 0);
 	b_release(NULL, (struct sw_buf *)(void *)buf);
 }
 
+/* Feed back the responses of the recipients this lcore owns. */
+static void
+b_responses(struct bench *b, struct sw_lcore *lc, uint32_t id)
+{
+	for (unsigned int i = 1; i < b->legs; i++) {
+		struct b_conn *c = &b->c[i];
+
+		if (c->lcore != id || c->resp_len == 0)
+			continue;
+		b_feed(lc, c, c->resp, c->resp_len);
+		c->resp_len = 0;
+	}
+}
+
+/* lcore 1: send the copies handed over, answer them, return the outcomes. */
+static void *
+b_lcore1(void *arg)
+{
+	struct bench *b = arg;
+	struct sw_lcore *lc = sw_engine_lcore(b->e, 1);
+
+	urcu_qsbr_register_thread();
+	while (!atomic_load_explicit(&b->done, memory_order_acquire)) {
+		sw_lcore_poll(lc, 0);
+		b_responses(b, lc, 1);
+		sw_lcore_poll(lc, 0);
+		urcu_qsbr_quiescent_state();
+	}
+	urcu_qsbr_unregister_thread();
+	return NULL;
+}
+
 /* One case: returns deliveries/s, and the memcpy equivalent in *memcpy_rate. */
 static double
-b_case(unsigned int legs, unsigned int msg_bytes, double seconds, double *memcpy_rate)
+b_case(unsigned int legs, unsigned int msg_bytes, unsigned int lcores, double seconds,
+       double *memcpy_rate)
 {
 	static const struct sw_transport_ops tops = {b_send, b_close, NULL};
 	static const struct sw_buf_ops bops = {b_hold, b_release};
 	struct bench *b = calloc(1, sizeof(*b));
 	struct sw_params p;
-	struct sw_engine *e;
 	struct sw_lcore *lc;
 	struct msw_ctl_conf_create cc;
 	char *send = malloc(msg_bytes + 1024);
-	uint8_t *sendb;
 	size_t send_len;
 	double t0, t1, el;
-	uint64_t msgs = 0;
+	uint64_t msgs = 0, delivered = 0, out_bytes = 0;
+	pthread_t th;
 
-	if (b == NULL || send == NULL)
-		abort();
+	if (b == NULL || send == NULL) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(1);
+	}
+	b->legs = legs;
+	b->lcores = lcores;
 	sw_params_default(&p);
 	p.max_conf_legs = 128;
 	p.max_conns = B_MAX_LEGS + 4;
 	p.max_legs = B_MAX_LEGS + 4;
 	p.max_tx = 8192;
-	e = sw_engine_create(&p, &tops, b, &bops, b, NULL, NULL);
-	if (e == NULL)
-		abort();
-	lc = sw_engine_lcore(e, 0);
+	p.max_msgs = 64;
+	p.max_xfer = 8192;
+	p.n_lcores = lcores;
+	b->e = sw_engine_create(&p, &tops, b, &bops, b, NULL, NULL);
+	if (b->e == NULL) {
+		perror("sw_engine_create");
+		exit(1);
+	}
+	lc = sw_engine_lcore(b->e, 0);
 	memset(&cc, 0, sizeof(cc));
 	memcpy(cc.conf.id, "bench", 5);
 	cc.conf.len = 5;
 	cc.cpim_policy = MSW_CTL_CPIM_OFF;
-	if (sw_conf_create(e, &cc, (struct msrp_span){NULL, 0}) != 0)
-		abort();
+	if (sw_conf_create(b->e, &cc, NULL) != 0)
+		exit(1);
 	for (unsigned int i = 0; i < legs; i++) {
 		struct b_conn *c = &b->c[i];
 		struct sw_leg_params lp;
+		struct sw_lcore *owner;
 		char bind[512];
 
 		memset(&lp, 0, sizeof(lp));
@@ -198,16 +258,18 @@ b_case(unsigned int legs, unsigned int msg_bytes, double seconds, double *memcpy
 		         i % 250 + 1, i);
 		lp.path = (struct msrp_span){(const uint8_t *)c->path, (uint32_t)strlen(c->path)};
 		lp.identity = (struct msrp_span){(const uint8_t *)"sip:u@example.com", 17};
-		if (sw_leg_add(e, &lp, c->sw_uri, sizeof(c->sw_uri), NULL) != 0 ||
-		    sw_conn_open(lc, i, &c->eng) != 0)
-			abort();
+		c->lcore = lcores > 1 ? i % 2 : 0;
+		owner = sw_engine_lcore(b->e, c->lcore);
+		if (sw_leg_add(b->e, &lp, c->sw_uri, sizeof(c->sw_uri), NULL) != 0 ||
+		    sw_conn_open(owner, i, &c->eng) != 0)
+			exit(1);
 		c->tx = malloc(B_TXBUF);
 		c->is_sender = i == 0;
 		int n = snprintf(bind, sizeof(bind),
 		                 "MSRP bind0001 SEND\r\nTo-Path: %s\r\nFrom-Path: %s\r\n"
 		                 "Message-ID: bind0001\r\n-------bind0001$\r\n",
 		                 c->sw_uri, c->path);
-		b_feed(lc, c, (const uint8_t *)bind, (size_t)n);
+		b_feed(owner, c, (const uint8_t *)bind, (size_t)n);
 	}
 	/* The sender's message: one chunk, Failure-Report default, body of msg_bytes. */
 	send_len = (size_t)snprintf(send, 1024,
@@ -218,35 +280,46 @@ b_case(unsigned int legs, unsigned int msg_bytes, double seconds, double *memcpy
 	memset(send + send_len, 'x', msg_bytes);
 	send_len += msg_bytes;
 	send_len += (size_t)sprintf(send + send_len, "\r\n-------sndtid01$\r\n");
-	sendb = (uint8_t *)send;
 
+	char *mid = strstr(send, "benchmsg");
+
+	if (lcores > 1 && pthread_create(&th, NULL, b_lcore1, b) != 0)
+		exit(1);
+	atomic_store(&b->feeding, true);
 	t0 = b_now();
-	do {
+	t1 = t0;
+	while (t1 - t0 < seconds || sw_lcore_msgs_in_use(lc) > 0) {
 		for (int k = 0; k < 64; k++) {
-			b_feed(lc, &b->c[0], sendb, send_len);
-			for (unsigned int i = 1; i < legs; i++) {
-				struct b_conn *c = &b->c[i];
-
-				b_feed(lc, c, c->resp, c->resp_len);
-				c->resp_len = 0;
+			/* Message-IDs must differ while messages overlap: vary the last chars. */
+			if (t1 - t0 < seconds && sw_lcore_msgs_in_use(lc) < B_INFLIGHT) {
+				mid[6] = (char)('a' + (msgs % 26));
+				mid[7] = (char)('a' + (msgs / 26) % 26);
+				b_feed(lc, &b->c[0], (const uint8_t *)send, send_len);
+				msgs++;
 			}
-			msgs++;
+			b_responses(b, lc, 0);
+			sw_lcore_poll(lc, 0);
 		}
 		urcu_qsbr_quiescent_state();
 		t1 = b_now();
-	} while (t1 - t0 < seconds);
+	}
 	el = t1 - t0;
-	if (sw_lcore_msgs_in_use(lc) != 0 ||
-	    sw_lcore_counter(lc, SW_CNT_RCPT_DELIVERED) != msgs * (legs - 1)) {
-		fprintf(stderr, "bench: engine state inconsistent (in use %u)\n",
-		        sw_lcore_msgs_in_use(lc));
+	atomic_store_explicit(&b->done, true, memory_order_release);
+	if (lcores > 1)
+		pthread_join(th, NULL);
+	for (unsigned int i = 0; i < lcores; i++)
+		delivered += sw_lcore_counter(sw_engine_lcore(b->e, i), SW_CNT_RCPT_DELIVERED);
+	if (delivered != msgs * (legs - 1)) {
+		fprintf(stderr, "bench: %llu deliveries for %llu messages x %u recipients\n",
+		        (unsigned long long)delivered, (unsigned long long)msgs, legs - 1);
 		exit(1);
 	}
 	/* A delivery = one message to one recipient (several chunks when re-chunked). */
-	b->deliveries = msgs * (legs - 1);
-	double rate = (double)b->deliveries / el;
+	double rate = (double)delivered / el;
+	for (unsigned int i = 1; i < legs; i++)
+		out_bytes += b->c[i].out_bytes;
 	/* Same output bytes with memcpy: per delivery, what the recipients were sent. */
-	size_t per = (size_t)(b->out_bytes / b->deliveries);
+	size_t per = (size_t)(out_bytes / delivered);
 	uint8_t *src = malloc(per + 64), *dst = malloc(B_TXBUF + per);
 	uint64_t n = 0;
 	size_t pos = 0;
@@ -267,7 +340,7 @@ b_case(unsigned int legs, unsigned int msg_bytes, double seconds, double *memcpy
 	*memcpy_rate = (double)n / (t1 - t0);
 	free(src);
 	free(dst);
-	sw_engine_destroy(e);
+	sw_engine_destroy(b->e);
 	for (unsigned int i = 0; i < legs; i++) {
 		free(b->c[i].resp);
 		free(b->c[i].tx);
@@ -301,13 +374,7 @@ main(int argc, char **argv)
 					       legs[li], sizes[si], lcores);
 					continue;
 				}
-				if (lcores > 1) {
-					printf("{\"bench\":\"fanout\",\"legs\":%u,\"msg_bytes\":%u,"
-					       "\"lcores\":%u,\"skipped\":\"not-implemented\"}\n",
-					       legs[li], sizes[si], lcores);
-					continue;
-				}
-				rate = b_case(legs[li], sizes[si], seconds, &mrate);
+				rate = b_case(legs[li], sizes[si], lcores, seconds, &mrate);
 				printf("{\"bench\":\"fanout\",\"legs\":%u,\"msg_bytes\":%u,"
 				       "\"lcores\":%u,"
 				       "\"deliveries_per_sec\":%.0f,\"per_lcore\":%.0f,"

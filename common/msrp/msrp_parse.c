@@ -66,6 +66,9 @@ static const struct {
         [MSRP_HDR_AUTHENTICATION_INFO] = {"Authentication-Info", "authentication-info", 19},
 };
 
+_Static_assert(MSRP_HDR_TO_PATH == 0 && MSRP_HDR_FROM_PATH == 1,
+               "msrp_parse_header() checks the header order with these values");
+
 /* The table above must list every header of MSRP_HDR_LIST, with its wire name. */
 #define MSRP_HDR_CHECK(sym, name) +1
 _Static_assert(sizeof(msrp_hdr_names) / sizeof(msrp_hdr_names[0]) ==
@@ -104,13 +107,19 @@ msrp_is_digit(uint8_t c)
 	return c >= '0' && c <= '9';
 }
 
-bool
-msrp_ident_valid(const uint8_t *s, size_t len)
+static inline bool
+msrp_ident_ok(const uint8_t *s, size_t len)
 {
 	/* RFC 4975 §9: ident = ALPHANUM 3*31ident-char; ident-char = ALPHANUM . - + % = */
 	if (len < 4 || len > 32 || !msrp_cc_is(s[0], MSRP_CC_ALPHA | MSRP_CC_DIGIT))
 		return false;
 	return msrp_cc_all(s + 1, len - 1, MSRP_CC_IDENT);
+}
+
+bool
+msrp_ident_valid(const uint8_t *s, size_t len)
+{
+	return msrp_ident_ok(s, len);
 }
 
 /*
@@ -176,7 +185,7 @@ msrp_frame_begin(struct msrp_parser *p, const uint8_t *base, uint64_t off)
 	p->hdr_len = 0;
 	p->line_start = 0;
 	p->n_lines = 0;
-	p->mime_seen = false;
+	p->hdr_seen = 0;
 	p->match = 0;
 	p->region_len = 0;
 }
@@ -192,11 +201,18 @@ msrp_parse_start_line(struct msrp_parser *p, const uint8_t *s, size_t len)
 	if (len < 5 || memcmp(s, "MSRP ", 5) != 0)
 		return MSRP_ERR_START_LINE;
 	tid_start = i;
-	while (i < len && s[i] != ' ')
+	/* One pass: ident-chars up to the SP (the common case), then the checks. */
+	while (i < len && msrp_cc_is(s[i], MSRP_CC_IDENT))
 		i++;
-	if (i == len)
-		return MSRP_ERR_START_LINE;
-	if (!msrp_ident_valid(s + tid_start, i - tid_start))
+	if (i == len || s[i] != ' ') {
+		/* No SP at all is a bad start line; a non-ident octet before it a bad tid. */
+		if (i == len || memchr(s + i, ' ', len - i) == NULL)
+			return MSRP_ERR_START_LINE;
+		return MSRP_ERR_BAD_TID;
+	}
+	/* msrp_ident_valid() less the ident-char test the scan above made. */
+	if (i - tid_start < 4 || i - tid_start > 32 ||
+	    !msrp_cc_is(s[tid_start], MSRP_CC_ALPHA | MSRP_CC_DIGIT))
 		return MSRP_ERR_BAD_TID;
 	f->tid = msrp_mkspan(s + tid_start, i - tid_start);
 	i++;
@@ -222,6 +238,11 @@ msrp_parse_start_line(struct msrp_parser *p, const uint8_t *s, size_t len)
 
 	/* req-start: method = mSEND / mREPORT / other-method (1*UPALPHA) */
 	f->kind = MSRP_KIND_REQUEST;
+	if (len - i == 4 && memcmp(s + i, "SEND", 4) == 0) {
+		f->method_name = msrp_mkspan(s + i, 4);
+		f->method = MSRP_METHOD_SEND;
+		return MSRP_OK;
+	}
 	for (size_t k = i; k < len; k++)
 		if (s[k] < 'A' || s[k] > 'Z')
 			return MSRP_ERR_START_LINE;
@@ -259,15 +280,10 @@ msrp_parse_path(const uint8_t *s, size_t len, uint16_t *count)
 	return true;
 }
 
-/* msrp_parse_path() with the parser's cache of the last valid value (slot 0 To, 1 From). */
-static bool
-msrp_parse_path_cached(struct msrp_parser *p, int slot, const uint8_t *s, size_t len,
-                       uint16_t *count)
+/* Validates a path that missed the cache and caches it (cold: once per distinct value). */
+static __attribute__((noinline)) bool
+msrp_parse_path_fill(struct msrp_parser *p, int slot, const uint8_t *s, size_t len, uint16_t *count)
 {
-	if (p->path_cache_len[slot] == len && len > 0 && memcmp(p->path_cache[slot], s, len) == 0) {
-		*count = p->path_cache_count[slot];
-		return true;
-	}
 	if (!msrp_parse_path(s, len, count))
 		return false;
 	if (len <= MSRP_PATH_CACHE_BYTES) {
@@ -276,6 +292,18 @@ msrp_parse_path_cached(struct msrp_parser *p, int slot, const uint8_t *s, size_t
 		p->path_cache_count[slot] = *count;
 	}
 	return true;
+}
+
+/* msrp_parse_path() with the parser's cache of the last valid value (slot 0 To, 1 From). */
+static inline bool
+msrp_parse_path_cached(struct msrp_parser *p, int slot, const uint8_t *s, size_t len,
+                       uint16_t *count)
+{
+	if (p->path_cache_len[slot] == len && len > 0 && msrp_mem_eq(p->path_cache[slot], s, len)) {
+		*count = p->path_cache_count[slot];
+		return true;
+	}
+	return msrp_parse_path_fill(p, slot, s, len, count);
 }
 
 /* 1*DIGIT into a uint64; false on overflow or non-digit. */
@@ -313,40 +341,70 @@ msrp_parse_u32(const uint8_t *s, size_t len, uint32_t *out)
 }
 
 /*
+ * Leading 1*20DIGIT of s[0..len) (stops at the first non-digit) into *out. Returns the
+ * number of digits, 0 when there is none, SIZE_MAX on a 21st digit or a value past
+ * UINT64_MAX: the same values msrp_parse_u64() accepts, in one pass.
+ */
+static inline size_t
+msrp_scan_u64(const uint8_t *s, size_t len, uint64_t *out)
+{
+	const size_t n = len < 19 ? len : 19;
+	uint64_t v = 0;
+	size_t i;
+	unsigned int d;
+
+	/* Up to 19 digits cannot overflow: no check in the loop. */
+	for (i = 0; i < n; i++) {
+		d = (unsigned int)s[i] - '0';
+		if (d > 9)
+			break;
+		v = v * 10 + d;
+	}
+	if (i == 19 && i < len && (d = (unsigned int)s[i] - '0') <= 9) {
+		/* A 20th digit: checked; a 21st is too many. */
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)d, &v))
+			return SIZE_MAX;
+		if (++i < len && (unsigned int)s[i] - '0' <= 9)
+			return SIZE_MAX;
+	}
+	*out = v;
+	return i;
+}
+
+/*
  * Byte-Range = range-start "-" range-end "/" total; range-end and total may be "*"
- * (RFC 4975 §7.1.1, §9). Semantic checks: range-start >= 1, range-end >= range-start - 1
- * (an empty chunk), range-end <= total, range-start <= total + 1.
+ * (RFC 4975 §7.1.1, §9), each number 1*20DIGIT. One pass: the first "-" ends range-start
+ * and the first "/" after it ends range-end, as digits cannot contain either. Semantic
+ * checks: range-start >= 1, range-end >= range-start - 1 (an empty chunk),
+ * range-end <= total, range-start <= total + 1.
  */
 static bool
 msrp_parse_byte_range(const uint8_t *s, size_t len, struct msrp_byte_range *br)
 {
-	const uint8_t *dash = memchr(s, '-', len);
-	const uint8_t *slash;
-	size_t a, b, c;
+	size_t i, k;
 
-	if (dash == NULL)
+	br->end = 0;
+	br->total = 0;
+	k = msrp_scan_u64(s, len, &br->start);
+	if (k == 0 || k == SIZE_MAX || k == len || s[k] != '-' || br->start == 0)
 		return false;
-	slash = memchr(dash, '/', len - (size_t)(dash - s));
-	if (slash == NULL)
-		return false;
-	a = (size_t)(dash - s);
-	b = (size_t)(slash - dash) - 1;
-	c = len - (size_t)(slash - s) - 1;
-	memset(br, 0, sizeof(*br));
-	if (!msrp_parse_u64(s, a, &br->start) || br->start == 0)
-		return false;
-	if (b == 1 && dash[1] == '*') {
+	i = k + 1;
+	if (len - i >= 2 && s[i] == '*' && s[i + 1] == '/') {
 		br->end_known = false;
+		i += 2;
 	} else {
-		if (!msrp_parse_u64(dash + 1, b, &br->end))
+		k = msrp_scan_u64(s + i, len - i, &br->end);
+		if (k == 0 || k == SIZE_MAX || k == len - i || s[i + k] != '/')
 			return false;
 		br->end_known = true;
+		i += k + 1;
 	}
-	if (c == 1 && slash[1] == '*') {
+	if (len - i == 1 && s[i] == '*') {
 		br->total_known = false;
 	} else {
-		if (!msrp_parse_u64(slash + 1, c, &br->total))
-			return false;
+		k = msrp_scan_u64(s + i, len - i, &br->total);
+		if (k == 0 || k != len - i)
+			return false; /* also SIZE_MAX */
 		br->total_known = true;
 	}
 	if (br->end_known && br->end < br->start - 1)
@@ -497,7 +555,7 @@ msrp_type_header(struct msrp_parser *p, enum msrp_hdr_id id, const uint8_t *v, s
 	}
 	case MSRP_HDR_MESSAGE_ID:
 		f->message_id = msrp_mkspan(v, vlen);
-		return msrp_ident_valid(v, vlen) ? MSRP_OK : MSRP_ERR_HEADER_SYNTAX;
+		return msrp_ident_ok(v, vlen) ? MSRP_OK : MSRP_ERR_HEADER_SYNTAX;
 	case MSRP_HDR_SUCCESS_REPORT:
 		if (msrp_span_ieq(v, vlen, "yes", 3))
 			f->success_report = MSRP_REPORT_YES;
@@ -546,35 +604,37 @@ msrp_type_header(struct msrp_parser *p, enum msrp_hdr_id id, const uint8_t *v, s
 }
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* Lowercases the ASCII letters of 8 packed octets, exactly (SWAR, no table). */
-static inline uint64_t
-msrp_fold8(uint64_t x)
-{
-	const uint64_t h = x & 0x7f7f7f7f7f7f7f7full;
-	const uint64_t ge_a = h + 0x3f3f3f3f3f3f3f3full; /* bit 7 set where octet >= 'A' */
-	const uint64_t gt_z = h + 0x2525252525252525ull; /* bit 7 set where octet > 'Z' */
+/*
+ * Line prefix (w0, w1: its first 16 octets) equals the literal (c0, c1: its octets, n <= 16
+ * of them, in two little-endian words, built by MSRP_LIT_W from a string literal), made of
+ * lowercase letters, '-' and ':'. Setting bit 0x20 only where the literal has a letter
+ * (letters are the literal's only octets with bit 0x40) folds exactly that octet's two
+ * cases onto it and compares every other octet as is. All masks fold to constants.
+ */
+#define MSRP_LIT_B(lit, k)                                                                         \
+	((k) < sizeof(lit) - 1 ? (uint64_t)(uint8_t)(lit)[k] << (8 * ((k) % 8)) : 0)
+#define MSRP_LIT_W(lit, o)                                                                         \
+	(MSRP_LIT_B(lit, (o)) | MSRP_LIT_B(lit, (o) + 1) | MSRP_LIT_B(lit, (o) + 2) |              \
+	 MSRP_LIT_B(lit, (o) + 3) | MSRP_LIT_B(lit, (o) + 4) | MSRP_LIT_B(lit, (o) + 5) |          \
+	 MSRP_LIT_B(lit, (o) + 6) | MSRP_LIT_B(lit, (o) + 7))
 
-	return x | ((ge_a & ~gt_z & ~x & 0x8080808080808080ull) >> 2);
-}
-
-/* Folded 16-octet line prefix (w0, w1) starts with the lowercase literal lit[0..n), n <= 16. */
 static inline bool
-msrp_fast_eq(uint64_t w0, uint64_t w1, const char *lit, size_t n)
+msrp_name_eq(uint64_t w0, uint64_t w1, uint64_t c0, uint64_t c1, size_t n)
 {
-	uint64_t c0 = 0, c1 = 0, m0, m1;
+	uint64_t m0, m1, l0, l1;
 
-	memcpy(&c0, lit, n < 8 ? n : 8);
-	if (n > 8)
-		memcpy(&c1, lit + 8, n - 8);
+	l0 = (c0 & 0x4040404040404040ull) >> 1;
+	l1 = (c1 & 0x4040404040404040ull) >> 1;
 	m0 = n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
 	m1 = n <= 8 ? 0 : n >= 16 ? ~0ull : (1ull << (8 * (n - 8))) - 1;
-	return (w0 & m0) == c0 && (w1 & m1) == c1;
+	return ((w0 | l0) & m0) == c0 && ((w1 | l1) & m1) == c1;
 }
 
 /*
- * Hot path: the frequent typed header names, matched with their colon on two folded 8-octet
- * words (the literal is a valid hname, so a match also validates the name). line_len counts
- * the octets readable at s (the line with its CRLF). Returns the id and sets *nlen, or -1.
+ * Hot path: the frequent typed header names, matched with their colon on the line's first
+ * two 8-octet words after a dispatch on the first letter (the literal is a valid hname, so
+ * a match also validates the name). line_len counts the octets readable at s (the line with
+ * its CRLF). Returns the id and sets *nlen, or -1 (the caller then takes the general path).
  */
 static int
 msrp_hdr_fast(const uint8_t *s, size_t line_len, size_t *nlen)
@@ -585,24 +645,41 @@ msrp_hdr_fast(const uint8_t *s, size_t line_len, size_t *nlen)
 		return -1;
 	memcpy(&w0, s, 8);
 	memcpy(&w1, s + 8, 8);
-	w0 = msrp_fold8(w0);
-	w1 = msrp_fold8(w1);
 #define MSRP_HDR_FAST(lit, hid)                                                                    \
 	do {                                                                                       \
-		if (msrp_fast_eq(w0, w1, lit, sizeof(lit) - 1)) {                                  \
+		if (msrp_name_eq(w0, w1, MSRP_LIT_W(lit, 0), MSRP_LIT_W(lit, 8),                   \
+		                 sizeof(lit) - 1)) {                                               \
 			*nlen = sizeof(lit) - 2;                                                   \
 			return hid;                                                                \
 		}                                                                                  \
 	} while (0)
-	MSRP_HDR_FAST("to-path:", MSRP_HDR_TO_PATH);
-	MSRP_HDR_FAST("from-path:", MSRP_HDR_FROM_PATH);
-	MSRP_HDR_FAST("message-id:", MSRP_HDR_MESSAGE_ID);
-	MSRP_HDR_FAST("byte-range:", MSRP_HDR_BYTE_RANGE);
-	MSRP_HDR_FAST("content-type:", MSRP_HDR_CONTENT_TYPE);
-	MSRP_HDR_FAST("success-report:", MSRP_HDR_SUCCESS_REPORT);
-	MSRP_HDR_FAST("failure-report:", MSRP_HDR_FAILURE_REPORT);
-	MSRP_HDR_FAST("status:", MSRP_HDR_STATUS);
-	MSRP_HDR_FAST("use-path:", MSRP_HDR_USE_PATH);
+	switch (s[0] | 0x20) {
+	case 't':
+		MSRP_HDR_FAST("to-path:", MSRP_HDR_TO_PATH);
+		break;
+	case 'f':
+		MSRP_HDR_FAST("from-path:", MSRP_HDR_FROM_PATH);
+		MSRP_HDR_FAST("failure-report:", MSRP_HDR_FAILURE_REPORT);
+		break;
+	case 'm':
+		MSRP_HDR_FAST("message-id:", MSRP_HDR_MESSAGE_ID);
+		break;
+	case 'b':
+		MSRP_HDR_FAST("byte-range:", MSRP_HDR_BYTE_RANGE);
+		break;
+	case 'c':
+		MSRP_HDR_FAST("content-type:", MSRP_HDR_CONTENT_TYPE);
+		break;
+	case 's':
+		MSRP_HDR_FAST("success-report:", MSRP_HDR_SUCCESS_REPORT);
+		MSRP_HDR_FAST("status:", MSRP_HDR_STATUS);
+		break;
+	case 'u':
+		MSRP_HDR_FAST("use-path:", MSRP_HDR_USE_PATH);
+		break;
+	default:
+		break;
+	}
 #undef MSRP_HDR_FAST
 	return -1;
 }
@@ -616,6 +693,35 @@ msrp_hdr_fast(const uint8_t *s, size_t line_len, size_t *nlen)
 	return -1;
 }
 #endif
+
+/*
+ * Header sequence rules as bit masks over parser.hdr_seen (bit id per typed header):
+ * msrp_seen_set[id] is what a header of kind id adds, msrp_seen_forbid[id] what must not
+ * have been seen before it (its own bit; Content-Type, after which no header may follow;
+ * and, for a non-MIME header, any Content-* header).
+ */
+#define MSRP_SEEN_MIME        (1u << 31)
+#define MSRP_SEEN_IS_MIME(id) ((id) == MSRP_HDR_CONTENT_TYPE || (id) == MSRP_HDR_MIME_OTHER)
+#define MSRP_SEEN_OWN(id)     ((id) < MSRP_HDR_TYPED_COUNT ? 1u << (id) : 0u)
+#define MSRP_SEEN_BIT(id)     (MSRP_SEEN_OWN(id) | (MSRP_SEEN_IS_MIME(id) ? MSRP_SEEN_MIME : 0u))
+#define MSRP_SEEN_FORBID(id)                                                                       \
+	(MSRP_SEEN_OWN(id) | 1u << MSRP_HDR_CONTENT_TYPE |                                         \
+	 (MSRP_SEEN_IS_MIME(id) ? 0u : MSRP_SEEN_MIME))
+#define MSRP_SEEN_ROW(sym, name) [MSRP_HDR_##sym] = MSRP_SEEN_BIT(MSRP_HDR_##sym),
+static const uint32_t msrp_seen_set[MSRP_HDR_EXTENSION + 1] = {
+        MSRP_HDR_LIST(MSRP_SEEN_ROW) /* typed */
+                [MSRP_HDR_MIME_OTHER] = MSRP_SEEN_BIT(MSRP_HDR_MIME_OTHER),
+        [MSRP_HDR_EXTENSION] = MSRP_SEEN_BIT(MSRP_HDR_EXTENSION),
+};
+#undef MSRP_SEEN_ROW
+#define MSRP_SEEN_ROW(sym, name) [MSRP_HDR_##sym] = MSRP_SEEN_FORBID(MSRP_HDR_##sym),
+static const uint32_t msrp_seen_forbid[MSRP_HDR_EXTENSION + 1] = {
+        MSRP_HDR_LIST(MSRP_SEEN_ROW) /* typed */
+                [MSRP_HDR_MIME_OTHER] = MSRP_SEEN_FORBID(MSRP_HDR_MIME_OTHER),
+        [MSRP_HDR_EXTENSION] = MSRP_SEEN_FORBID(MSRP_HDR_EXTENSION),
+};
+#undef MSRP_SEEN_ROW
+_Static_assert(MSRP_HDR_TYPED_COUNT < 31, "hdr_seen: one bit per typed header + MIME");
 
 /* header = hname ":" SP hval; hname = ALPHA *token (RFC 4975 §9). */
 static enum msrp_rc
@@ -653,21 +759,21 @@ msrp_parse_header(struct msrp_parser *p, const uint8_t *s, size_t len)
 	 * utf8text in msrp_type_header(): every byte is looked at once.
 	 */
 
-	/* RFC 4975 §9: To-Path first, From-Path second, neither again. */
-	if ((n == 0) != (id == MSRP_HDR_TO_PATH) || (n == 1) != (id == MSRP_HDR_FROM_PATH))
+	/*
+	 * RFC 4975 §9: To-Path first, From-Path second, neither again. Their ids are 0 and 1:
+	 * header n < 2 must have id n, any later one an id >= 2.
+	 */
+	if (n < 2 ? (unsigned int)id != n : (unsigned int)id < 2)
 		return MSRP_ERR_HEADER_ORDER;
 	if (n >= p->lim.max_headers)
 		return MSRP_ERR_TOO_LARGE;
-	if (id < MSRP_HDR_TYPED_COUNT && f->hdr_index[id] >= 0)
-		return MSRP_ERR_HEADER_SYNTAX; /* a typed header appears at most once */
-
-	/* content-stuff: Other-Mime-headers, then Content-Type last of them (RFC 4975 §9). */
-	if (f->hdr_index[MSRP_HDR_CONTENT_TYPE] >= 0)
+	/*
+	 * A typed header appears at most once; content-stuff is Other-Mime-headers, then
+	 * Content-Type last of them (RFC 4975 §9): one test against what was seen.
+	 */
+	if (p->hdr_seen & msrp_seen_forbid[id])
 		return MSRP_ERR_HEADER_SYNTAX;
-	if (id == MSRP_HDR_CONTENT_TYPE || id == MSRP_HDR_MIME_OTHER)
-		p->mime_seen = true;
-	else if (p->mime_seen)
-		return MSRP_ERR_HEADER_SYNTAX;
+	p->hdr_seen |= msrp_seen_set[id];
 
 	rc = msrp_type_header(p, id, v, vlen);
 	if (rc != MSRP_OK)
@@ -681,9 +787,12 @@ msrp_parse_header(struct msrp_parser *p, const uint8_t *s, size_t len)
 	return MSRP_OK;
 }
 
-/* Checks once the header block is complete (RFC 4975 §7.1, §7.1.2, §9). */
+/*
+ * Checks once the header block is complete (RFC 4975 §7.1, §7.1.2, §9); hdr_end: offset of
+ * the blank line or end-line that ended it.
+ */
 static enum msrp_rc
-msrp_headers_done(struct msrp_parser *p, bool has_body)
+msrp_headers_done(struct msrp_parser *p, bool has_body, uint32_t hdr_end)
 {
 	struct msrp_frame *f = &p->frame;
 
@@ -696,10 +805,10 @@ msrp_headers_done(struct msrp_parser *p, bool has_body)
 		return MSRP_ERR_MISSING_HEADER;
 	if (f->method == MSRP_METHOD_REPORT && f->hdr_index[MSRP_HDR_STATUS] < 0)
 		return MSRP_ERR_MISSING_HEADER;
-	if (p->mime_seen && f->hdr_index[MSRP_HDR_CONTENT_TYPE] < 0)
+	if ((p->hdr_seen & MSRP_SEEN_MIME) && f->hdr_index[MSRP_HDR_CONTENT_TYPE] < 0)
 		return MSRP_ERR_NO_CONTENT_TYPE;
 	f->has_body = has_body;
-	f->header_block = msrp_mkspan(p->blk_base, p->line_start);
+	f->header_block = msrp_mkspan(p->blk_base, hdr_end);
 	return MSRP_OK;
 }
 
@@ -722,7 +831,7 @@ msrp_process_line(struct msrp_parser *p, const uint8_t *s, size_t len)
 		return rc == MSRP_OK ? MSRP_LINE_MORE : (int)rc;
 	}
 	if (len == 0) {
-		rc = msrp_headers_done(p, true);
+		rc = msrp_headers_done(p, true, (uint32_t)(s - p->blk_base));
 		if (rc != MSRP_OK)
 			return rc;
 		/*
@@ -743,7 +852,7 @@ msrp_process_line(struct msrp_parser *p, const uint8_t *s, size_t len)
 			return MSRP_ERR_BAD_TID;
 		if (s[len - 1] != '+' && s[len - 1] != '$' && s[len - 1] != '#')
 			return MSRP_ERR_HEADER_SYNTAX;
-		rc = msrp_headers_done(p, false);
+		rc = msrp_headers_done(p, false, (uint32_t)(s - p->blk_base));
 		if (rc != MSRP_OK)
 			return rc;
 		f->flag = (enum msrp_flag)s[len - 1];
@@ -790,6 +899,69 @@ msrp_hdr_copy_out(struct msrp_parser *p)
 }
 
 /*
+ * Finds the header lines' LFs in order. With SIMD, one compare per 64 octets yields a bit
+ * mask of every LF in the block and each line then costs a count-trailing-zeros instead of
+ * a memchr() call. Reads stay inside [lo, end): the last partial block is loaded as the 64
+ * octets ending at end when the buffer has them, else found with memchr().
+ */
+struct msrp_lf_scan {
+	const uint8_t *lo;      /* first readable octet of the buffer */
+	const uint8_t *end;     /* scan end (exclusive) */
+	const uint8_t *covered; /* every LF in [next line, covered) is in bits */
+	const uint8_t *base;    /* bit k of bits stands for base[k] */
+	uint64_t bits;
+};
+
+static inline void
+msrp_lf_scan_init(struct msrp_lf_scan *sc, const uint8_t *lo, const uint8_t *cur,
+                  const uint8_t *end)
+{
+	sc->lo = lo;
+	sc->end = end;
+	sc->covered = cur;
+	sc->base = cur;
+	sc->bits = 0;
+}
+
+/* The first LF at or after the end of the previous one returned, or NULL. */
+static inline const uint8_t *
+msrp_lf_next(struct msrp_lf_scan *sc)
+{
+	const uint8_t *nl;
+
+#ifdef MSRP_SIMD
+	while (sc->bits == 0) {
+		size_t left = (size_t)(sc->end - sc->covered);
+
+		if (left == 0)
+			return NULL;
+		if (left >= 64) {
+			sc->base = sc->covered;
+			sc->bits = msrp_eq_mask64(sc->base, '\n');
+			sc->covered += 64;
+		} else if ((size_t)(sc->end - sc->lo) >= 64) {
+			/* The 64 octets ending at end; drop the bits before covered. */
+			sc->base = sc->end - 64;
+			sc->bits = msrp_eq_mask64(sc->base, '\n') >> (64 - left) << (64 - left);
+			sc->covered = sc->end;
+		} else {
+			break;
+		}
+	}
+	if (sc->bits != 0) {
+		nl = sc->base + __builtin_ctzll(sc->bits);
+		sc->bits &= sc->bits - 1;
+		return nl;
+	}
+#endif
+	if (sc->covered == sc->end)
+		return NULL;
+	nl = memchr(sc->covered, '\n', (size_t)(sc->end - sc->covered));
+	sc->covered = nl != NULL ? nl + 1 : sc->end;
+	return nl;
+}
+
+/*
  * Header phase over buf[*pos, len). Returns MSRP_AGAIN (buffer used up or the body phase
  * begins), MSRP_OK (frame without body complete) or an error.
  */
@@ -799,7 +971,11 @@ msrp_hdr_phase(struct msrp_parser *p, const uint8_t *buf, size_t len, size_t *po
 	static const uint8_t pmsrp[5] = {'M', 'S', 'R', 'P', ' '};
 	size_t pos = *posp;
 	uint32_t max = p->lim.max_header_bytes;
-	const uint8_t *cur, *end;
+	const uint8_t *cur, *end, *base;
+	struct msrp_lf_scan sc;
+	uint32_t hl, ls;
+	bool hdr_copied;
+	enum msrp_rc rc;
 
 	if (p->hdr_len == 0)
 		msrp_frame_begin(p, buf + pos, p->stream_off + pos);
@@ -833,42 +1009,59 @@ msrp_hdr_phase(struct msrp_parser *p, const uint8_t *buf, size_t len, size_t *po
 		end = len - pos > room + 1 ? buf + pos + room + 1 : buf + len;
 	}
 	cur = buf + pos;
+	base = p->blk_base;
+	hdr_copied = p->hdr_copied;
+	msrp_lf_scan_init(&sc, buf, cur, end);
+	/*
+	 * hdr_len and line_start live in locals in the loop (stores through the parser's
+	 * octet pointers would otherwise force reloads) and are written back on every exit;
+	 * msrp_process_line() derives the line's start from its pointer.
+	 */
+	hl = p->hdr_len;
+	ls = p->line_start;
 	while (cur < end) {
-		const uint8_t *nl = memchr(cur, '\n', (size_t)(end - cur));
+		const uint8_t *nl = msrp_lf_next(&sc);
 		const uint8_t *stop = nl != NULL ? nl + 1 : end;
 		size_t take = (size_t)(stop - cur);
 		int lrc;
 
-		if (take > (size_t)max - p->hdr_len) {
-			*posp = (size_t)(cur - buf) + ((size_t)max - p->hdr_len);
-			return MSRP_ERR_TOO_LARGE;
+		if (take > (size_t)max - hl) {
+			*posp = (size_t)(cur - buf) + ((size_t)max - hl);
+			rc = MSRP_ERR_TOO_LARGE;
+			goto out;
 		}
-		if (p->hdr_copied)
-			memcpy(p->hdr_buf + p->hdr_len, cur, take);
-		p->hdr_len += (uint32_t)take;
+		if (hdr_copied)
+			memcpy(p->hdr_buf + hl, cur, take);
+		hl += (uint32_t)take;
 		cur = stop;
 		if (nl == NULL)
 			break;
-		lrc = msrp_process_line(p, p->blk_base + p->line_start, p->hdr_len - p->line_start);
-		p->line_start = p->hdr_len;
+		lrc = msrp_process_line(p, base + ls, hl - ls);
+		ls = hl;
 		if (lrc == MSRP_LINE_MORE)
 			continue;
 		*posp = (size_t)(cur - buf);
 		if (lrc >= 0) {
 			*posp -= 1;
-			return (enum msrp_rc)lrc;
+			rc = (enum msrp_rc)lrc;
+		} else if (lrc == MSRP_LINE_NOBODY) {
+			p->frame.wire_len = hl;
+			rc = MSRP_OK;
+		} else {
+			rc = MSRP_AGAIN; /* MSRP_LINE_BODY */
 		}
-		if (lrc == MSRP_LINE_NOBODY) {
-			p->frame.wire_len = p->hdr_len;
-			return MSRP_OK;
-		}
-		return MSRP_AGAIN; /* MSRP_LINE_BODY */
+		goto out;
 	}
-	pos = (size_t)(cur - buf);
-	if (!p->hdr_copied)
+	p->hdr_len = hl;
+	p->line_start = ls;
+	if (!hdr_copied)
 		msrp_hdr_copy_out(p);
-	*posp = pos;
+	*posp = (size_t)(cur - buf);
 	return MSRP_AGAIN;
+out:
+	p->hdr_len = hl;
+	p->line_start = ls;
+	return rc;
 }
 
 /* Adds buf[0, n) to the body span list, merging with the previous span when adjacent. */
@@ -909,6 +1102,47 @@ msrp_body_trim(struct msrp_parser *p, uint64_t n)
 	}
 }
 
+#ifdef MSRP_SIMD
+/*
+ * SIMD skip over body octets while no end-line is partly matched: an end-line starts with
+ * CR and has its seventh dash 8 octets later, so one 64-octet block costs two compares and
+ * only the positions with both (rare in text and binary bodies alike) get the full compare.
+ * d[i..n) with n - i >= 72. Returns the position of a full end-line (*found set, *flag its
+ * continuation flag), or where the scalar matcher must go on: a candidate whose end-line
+ * would run past n, or n - 8 (the last 8 octets cannot be classified by the dash test).
+ */
+static size_t
+msrp_body_skip(const struct msrp_parser *p, const uint8_t *d, size_t i, size_t n, bool *found,
+               uint8_t *flag)
+{
+	const size_t lim = n - 8; /* candidates q < lim have d[q + 8] readable */
+	const uint32_t tid_end = p->pat_len - 3;
+
+	for (size_t j = i; j < lim; j += 64) {
+		size_t b = lim - j >= 64 ? j : lim - 64; /* last block: overlap, drop q < j */
+		uint64_t cand = msrp_eq_mask64(d + b, '\r') & msrp_eq_mask64(d + b + 8, '-');
+
+		cand &= ~0ull << (j - b);
+		while (cand != 0) {
+			size_t q = b + (size_t)__builtin_ctzll(cand);
+			const uint8_t *e = d + q;
+
+			cand &= cand - 1;
+			if (n - q < p->pat_len)
+				return q;
+			if (msrp_mem_eq(e, p->pat, tid_end) &&
+			    (e[tid_end] == '+' || e[tid_end] == '$' || e[tid_end] == '#') &&
+			    e[tid_end + 1] == '\r' && e[tid_end + 2] == '\n') {
+				*flag = e[tid_end];
+				*found = true;
+				return q;
+			}
+		}
+	}
+	return lim;
+}
+#endif
+
 /*
  * Body phase over buf[*pos, len): find "\r\n-------" tid flag "\r\n" (RFC 4975 §7.1: only
  * the frame's own transaction id ends it). Returns MSRP_AGAIN, MSRP_OK or an error.
@@ -936,7 +1170,21 @@ msrp_body_phase(struct msrp_parser *p, const uint8_t *buf, size_t len, size_t *p
 		uint8_t c;
 
 		if (m == 0) {
-			const uint8_t *cr = memchr(d + i, '\r', n - i);
+			const uint8_t *cr;
+
+#ifdef MSRP_SIMD
+			if (n - i >= 72) {
+				uint8_t flag = 0;
+
+				i = msrp_body_skip(p, d, i, n, &found, &flag);
+				if (found) {
+					f->flag = (enum msrp_flag)flag;
+					i += p->pat_len;
+					break;
+				}
+			}
+#endif
+			cr = memchr(d + i, '\r', n - i);
 
 			if (cr == NULL) {
 				i = n;
@@ -949,7 +1197,7 @@ msrp_body_phase(struct msrp_parser *p, const uint8_t *buf, size_t len, size_t *p
 
 				/* Cheap reject first: text bodies have many CRLFs. */
 				if (q[1] == '\n' && q[2] == '-' && q[8] == '-' &&
-				    memcmp(q, p->pat, tid_end) == 0 &&
+				    msrp_mem_eq(q, p->pat, tid_end) &&
 				    (q[tid_end] == '+' || q[tid_end] == '$' || q[tid_end] == '#') &&
 				    q[tid_end + 1] == '\r' && q[tid_end + 2] == '\n') {
 					f->flag = (enum msrp_flag)q[tid_end];

@@ -253,7 +253,11 @@ struct msrp_parser {
 	uint32_t line_start;     /* offset (from frame start) of the current incomplete line */
 	const uint8_t *blk_base; /* where header-phase byte 0 is (caller buffer or hdr_buf) */
 	uint16_t n_lines;        /* complete lines processed (start line included) */
-	bool mime_seen;          /* a Content-* header was seen (RFC 4975 §9 content-stuff) */
+	/*
+	 * Header kinds seen in this frame: bit id for each typed header (each at most once)
+	 * and MSRP_SEEN_MIME once a Content-* header was seen (RFC 4975 §9 content-stuff).
+	 */
+	uint32_t hdr_seen;
 
 	/* Body phase: end-line matcher state (bytes of "\r\n-------" tid flag "\r\n" matched). */
 	uint32_t match;

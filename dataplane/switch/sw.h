@@ -21,11 +21,13 @@
  *    transactions, counters), preallocated at creation; no malloc on the chunk path.
  *
  * Thread-safety: sw_conf_* / sw_leg_* (control commands) run on the control thread, which
- * must be a registered QSBR reader (urcu_qsbr_register_thread). sw_conn_* and sw_lcore_*
- * run on the lcore that owns the sw_lcore, also a registered QSBR reader that reports
- * quiescent states between bursts. This first version supports one data-plane lcore and
- * requires sw_leg_del()/sw_conf_del() to run on that lcore's thread (see docs/switch.md,
- * "Not done yet").
+ * must be a registered QSBR reader (urcu_qsbr_register_thread); what they need from an lcore
+ * (unbinding a deleted leg, dialling an active leg) goes to that lcore as a command on its
+ * control ring. sw_conn_* and sw_lcore_* run on the thread that owns the sw_lcore, also a
+ * registered QSBR reader that reports quiescent states between bursts. Lcores exchange
+ * chunk references and outcomes over per-pair SPSC rings (sw_ring.h) drained by
+ * sw_lcore_poll(). Event ops are called from the control thread (leg deleted) and from the
+ * lcores (everything else).
  */
 
 #include <stdbool.h>
@@ -86,6 +88,15 @@ struct sw_event_ops {
 	/* detail: the same bytes as the final-report document sent to the originator. */
 	void (*final_report)(void *ctx, const struct msw_ctl_ev_report *ev, const uint8_t *detail,
 	                     uint32_t detail_len);
+	/*
+	 * EV_HISTORY: one received chunk of a message whose sender or conference keeps history
+	 * (ev: sender, Message-ID, msg_len = Byte-Range total or 0, msg_flags = the chunk's
+	 * continuation flag). offset: 0-based position of the chunk's first body byte. The body
+	 * segments are valid during the call (hold their buffers to keep them: zero copy).
+	 */
+	void (*history)(void *ctx, const struct msw_ctl_ev_msg *ev, uint64_t offset,
+	                struct msrp_span content_type, const struct sw_seg *body,
+	                unsigned int n_segs);
 };
 
 /* Why a leg closed (EV_LEG_CLOSED reason). */
@@ -127,35 +138,49 @@ struct sw_params {
 	uint32_t tx_timeout_ms; /* transaction timeout: no response -> 408 */
 	uint32_t final_report_timeout_ms; /* no success REPORT after the last ack -> 408 */
 	enum sw_slow_policy slow_policy;
+	uint32_t n_lcores;           /* data-plane lcores, 1..SW_LCORES_MAX */
+	uint32_t max_xfer;           /* cross-lcore copies in flight per lcore */
 	const char *local_authority; /* "host:port" of our MSRP URIs */
 	const uint8_t *id_seed;      /* 32 bytes: deterministic ids for tests; NULL = random */
 };
 
 void sw_params_default(struct sw_params *p);
 
+#define SW_LCORES_MAX 8u
+
 struct sw_engine;
 struct sw_lcore;
 
 /*
- * Create the engine and its lcore state (one lcore in this version). Ops tables are copied;
+ * Create the engine and the state of its p->n_lcores lcores. Ops tables are copied;
  * the ctx pointers are passed back to every call. Returns NULL with errno (EINVAL, ENOMEM).
  * Control thread; the caller must be a registered QSBR thread.
  */
 struct sw_engine *sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops,
                                    void *tctx, const struct sw_buf_ops *bops, void *bctx,
                                    const struct sw_event_ops *eops, void *ectx);
-/* Closes everything (no events), waits for RCU callbacks, frees. Accepts NULL. */
+/*
+ * Closes everything (no events), waits for RCU callbacks, frees. The lcore threads must
+ * have stopped (their rings are drained here). Accepts NULL.
+ */
 void sw_engine_destroy(struct sw_engine *e);
 struct sw_lcore *sw_engine_lcore(struct sw_engine *e, unsigned int i);
 
 /* ---- control commands (control thread) ---- */
 
+/* What CONF_CREATE lacks in the ABI (docs/switch.md "ABI gaps"). */
+struct sw_conf_opts {
+	struct msrp_span uri; /* conference URI, CPIM To of group messages; empty = derived */
+	bool history;         /* every message of the conference goes to the history event */
+};
+
 /*
- * CONF_CREATE. c->max_size 0 = params default. uri: the conference URI (CPIM To of group
- * messages; the ABI lacks it, docs/switch.md "ABI gaps"); empty = "sip:<id>@<our host>".
+ * CONF_CREATE. c->max_size 0 = params default. opts NULL = defaults: the conference URI is
+ * "sip:<id>@<our host>", no history.
  * Returns 0, -EEXIST, -EINVAL (bad id, policy, uri, max_legs > max_conf_legs) or -ENOMEM.
  */
-int sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *c, struct msrp_span uri);
+int sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *c,
+                   const struct sw_conf_opts *opts);
 /* CONF_DEL: deletes the legs too (each as LEG_DEL). Returns 0 or -ENOENT. */
 int sw_conf_del(struct sw_engine *e, const struct msw_ctl_conf_id *id, uint64_t now_us);
 
@@ -171,21 +196,26 @@ struct sw_leg_params {
 	struct msrp_span accept_types; /* SP-separated media types, "*" and "type/ *" allowed */
 	uint64_t max_size;             /* a=max-size, 0 = none */
 	bool active;                   /* a=setup:active: we connect (RFC 6135) */
+	uint32_t lcore;                /* active legs: the lcore that dials */
 	bool anonymous;
 	bool recv_only; /* a=recvonly from the participant's view: it never sends (ABI gap) */
 	bool send_only; /* a=sendonly: it receives nothing (ABI gap) */
+	bool history;   /* this participant's messages go to the history event (ABI gap) */
 };
 
 /*
  * LEG_ADD: allocates the leg, draws its session-id (>= 80 random bits), publishes it and a
  * new member array. Writes the local URI into uri (cap bytes, NUL-terminated) and the
- * session-id into key. For an active leg, the owning lcore connects when sw_lcore_poll()
- * runs next. Returns 0, -ENOENT (no conference), -ENOSPC (conference or engine full),
- * -EINVAL (bad path/params) or -ENOBUFS (uri too small).
+ * session-id into key. For an active leg, lcore lp->lcore connects when its sw_lcore_poll()
+ * runs next. Returns 0, -ENOENT (no conference), -ENOSPC (conference or engine full, or the
+ * lcore's control ring), -EINVAL (bad path/params/lcore) or -ENOBUFS (uri too small).
  */
 int sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_t cap,
                struct msw_ctl_leg_key *key);
-/* LEG_DEL: the leg leaves (outcome "left" for its pending messages). 0 or -ENOENT. */
+/*
+ * LEG_DEL: the leg leaves (outcome "left" for its pending messages, once its lcore has run
+ * sw_lcore_poll()). Emits leg_closed (DELETED) at once. 0 or -ENOENT.
+ */
 int sw_leg_del(struct sw_engine *e, const struct msw_ctl_leg_key *key, uint64_t now_us);
 
 /* ---- data path (owning lcore) ---- */
@@ -204,8 +234,14 @@ int sw_conn_rx(struct sw_lcore *lc, uint32_t conn, const uint8_t *data, uint32_t
                struct sw_buf *buf, uint64_t now_us);
 /* The transport connection is gone (any reason). Its legs close. */
 void sw_conn_closed(struct sw_lcore *lc, uint32_t conn, uint64_t now_us);
-/* Timers (transaction and final-report timeouts) and pending active connects. */
+/*
+ * Housekeeping of one lcore, once per loop iteration: control commands, the rings from the
+ * other lcores (copies to send, outcomes of copies sent elsewhere), timers (transaction and
+ * final-report timeouts), then publishes what it put on its outgoing rings.
+ */
 void sw_lcore_poll(struct sw_lcore *lc, uint64_t now_us);
+/* Work pending on this lcore's incoming rings (tests and shutdown loop until it is 0). */
+uint32_t sw_lcore_pending(struct sw_lcore *lc);
 
 /* Counter value (single writer: the lcore; any thread may read). */
 uint64_t sw_lcore_counter(const struct sw_lcore *lc, enum sw_cnt id);

@@ -27,6 +27,9 @@ sw_leg_path(const struct sw_leg *l)
 	return (struct msrp_span){(const uint8_t *)l->path, l->path_len};
 }
 
+static void sw_conn_legs_gone(struct sw_lcore *lc, struct sw_conn *c, enum sw_close_reason why,
+                              int err, uint64_t now_us);
+
 int
 sw_send_frame(struct sw_lcore *lc, uint32_t conn, const struct sw_seg *segs, unsigned int n)
 {
@@ -94,7 +97,8 @@ sw_tx_free(struct sw_lcore *lc, uint32_t ti)
  * index in 8 hex digits, so a response finds its transaction with no hash: decode + memcmp.
  */
 static uint32_t
-sw_tx_alloc(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint32_t conn, uint64_t now_us)
+sw_tx_alloc(struct sw_lcore *lc, uint32_t origin, uint32_t mi, uint32_t gen, uint32_t ri,
+            uint32_t conn, uint64_t now_us)
 {
 	uint32_t ti;
 	struct sw_tx *t;
@@ -107,8 +111,9 @@ sw_tx_alloc(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint32_t conn, uint64
 	msrp_id_next(&lc->ids, t->tid, SW_TID_RAND);
 	for (unsigned int i = 0; i < 8; i++)
 		t->tid[SW_TID_RAND + i] = (uint8_t)sw_hex[(ti >> (28 - 4 * i)) & 0xf];
+	t->origin = (uint8_t)origin;
 	t->msg = mi;
-	t->msg_gen = mi != SW_NONE ? lc->msgs[mi].gen : 0;
+	t->msg_gen = gen;
 	t->rcpt = ri;
 	t->conn = conn;
 	t->deadline = now_us + (uint64_t)lc->e->p.tx_timeout_ms * 1000u;
@@ -121,6 +126,22 @@ sw_tx_alloc(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint32_t conn, uint64
 		lc->tx_head = ti;
 	lc->tx_tail = ti;
 	return ti;
+}
+
+/* Outcome of one copy for the sender's lcore: applied here or sent back over the ring. */
+static void
+sw_outcome_to(struct sw_lcore *lc, uint32_t origin, uint32_t mi, uint32_t gen, uint32_t ri,
+              enum sw_ok kind, uint16_t status, uint64_t now_us)
+{
+	if (mi == SW_NONE)
+		return; /* our bodiless binding SEND */
+	if (origin == lc->id) {
+		sw_apply_outcome(lc, mi, gen, ri, kind, status, now_us);
+		return;
+	}
+	struct sw_tx t = {.origin = (uint8_t)origin, .msg = mi, .msg_gen = gen, .rcpt = ri};
+
+	sw_xlc_outcome(lc, &t, kind, status);
 }
 
 static uint32_t
@@ -195,6 +216,7 @@ static void
 sw_bind(struct sw_lcore *lc, uint32_t conn, struct sw_leg *l)
 {
 	l->conn = conn;
+	atomic_store_explicit(&l->lcore, lc->id, memory_order_release);
 	sw_cnt_add(lc, SW_CNT_BIND, 1);
 	sw_ev_leg(lc, l, true, 0, 0);
 }
@@ -265,12 +287,24 @@ sw_leg_for(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint16_
 		*code = 481;
 		return NULL;
 	}
-	if ((l->conn != SW_NONE && l->conn != ci) || !sw_conn_add_leg(c, l)) {
+	/* Claim the leg for this lcore; a leg bound elsewhere (any lcore) -> 506. */
+	uint32_t none = SW_NONE;
+
+	if (!atomic_compare_exchange_strong_explicit(&l->lcore, &none, lc->id, memory_order_acq_rel,
+	                                             memory_order_acquire) &&
+	    (none != lc->id || l->conn != ci)) {
 		sw_cnt_add(lc, SW_CNT_DROP_506, 1);
 		*code = 506;
 		return NULL;
 	}
-	if (l->conn == SW_NONE)
+	if (!sw_conn_add_leg(c, l)) {
+		if (none == SW_NONE)
+			atomic_store_explicit(&l->lcore, SW_NONE, memory_order_release);
+		sw_cnt_add(lc, SW_CNT_DROP_506, 1);
+		*code = 506;
+		return NULL;
+	}
+	if (none == SW_NONE)
 		sw_bind(lc, ci, l);
 	return l;
 }
@@ -484,7 +518,8 @@ sw_msg_new(struct sw_lcore *lc, struct sw_leg *l, const struct msrp_frame *f, ui
 			sw_set_outcome(lc, m, r, FDR_OUTCOME_NOT_SENT, 413);
 		else if (r->variant == SW_VAR_COUNT) /* RFC 4975 §8.6 accept-types */
 			sw_set_outcome(lc, m, r, FDR_OUTCOME_NOT_SENT, 415);
-		else if (q->conn == SW_NONE) /* not connected (yet): cannot be delivered */
+		else if (atomic_load_explicit(&q->lcore, memory_order_acquire) == SW_NONE)
+			/* not connected (yet): cannot be delivered */
 			sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, 481);
 	}
 	return mi;
@@ -550,20 +585,110 @@ sw_piece_segs(const struct sw_conn *c, const struct msrp_frame *f, uint64_t off,
 	return n;
 }
 
+/* SWX-07 on the recipient's lcore: its queue is over the limit. */
 static void
-sw_slow(struct sw_lcore *lc, uint32_t mi, uint32_t ri, struct sw_leg *q, uint64_t now_us)
+sw_slow(struct sw_lcore *lc, struct sw_leg *q, uint64_t now_us)
 {
 	struct sw_engine *e = lc->e;
 
 	if (e->p.slow_policy == SW_SLOW_DISCONNECT && q->conn != SW_NONE) {
+		struct sw_conn *c = &lc->conns[q->conn];
+
 		sw_cnt_add(lc, SW_CNT_SLOW_DISCONNECT, 1);
-		e->tops.close(e->tctx, lc->conns[q->conn].tc);
+		/* Every session on that connection ends now, with the reason (EV_LEG_CLOSED). */
+		sw_conn_legs_gone(lc, c, SW_CLOSE_SLOW, -ENOBUFS, now_us);
+		e->tops.close(e->tctx, c->tc);
 	} else {
 		sw_cnt_add(lc, SW_CNT_SLOW_DROP, 1);
 	}
-	/* 503 is not an RFC 4975 code: the final report's way of saying "queue overflow". */
-	sw_set_outcome(lc, &lc->msgs[mi], &lc->msgs[mi].rcpt[ri], FDR_OUTCOME_FAILED, 503);
-	(void)now_us;
+}
+
+/*
+ * On the lcore owning q's connection: allocate a transaction for the copy, write its tid
+ * over the placeholder at head + 5 ("MSRP " tid), add the end-line and send. Failures become
+ * outcomes for the sender's lcore (origin).
+ */
+void
+sw_tx_send_built(struct sw_lcore *lc, uint32_t origin, uint32_t mi, uint32_t gen, uint32_t ri,
+                 struct sw_leg *q, uint8_t *head, size_t hl, const struct sw_seg *body,
+                 unsigned int nb, uint64_t plen, bool has_body, enum msrp_flag flag,
+                 uint64_t now_us)
+{
+	struct sw_seg segs[SW_HELD_MAX + 3];
+	uint8_t end[MSRP_BUILD_END_MAX];
+	uint32_t ti;
+	ssize_t el;
+	unsigned int n = 0;
+	int rc;
+
+	if (q->conn == SW_NONE || atomic_load_explicit(&q->lcore, memory_order_relaxed) != lc->id) {
+		sw_outcome_to(lc, origin, mi, gen, ri, SW_OK_LEFT, 481, now_us);
+		return;
+	}
+	ti = sw_tx_alloc(lc, origin, mi, gen, ri, q->conn, now_us);
+	if (ti == SW_NONE) {
+		sw_cnt_add(lc, SW_CNT_DROP_NO_TX, 1);
+		sw_outcome_to(lc, origin, mi, gen, ri, SW_OK_SLOW, 503, now_us);
+		return;
+	}
+	memcpy(head + 5, lc->tx[ti].tid, SW_TID_LEN);
+	el = msrp_build_end((struct msrp_span){lc->tx[ti].tid, SW_TID_LEN}, has_body, flag, end,
+	                    sizeof(end));
+	if (el < 0 || nb > SW_HELD_MAX) {
+		sw_tx_free(lc, ti);
+		sw_outcome_to(lc, origin, mi, gen, ri, SW_OK_RESPONSE, 400, now_us);
+		return;
+	}
+	segs[n++] = (struct sw_seg){head, (uint32_t)hl, NULL};
+	memcpy(&segs[n], body, nb * sizeof(segs[0]));
+	n += nb;
+	segs[n++] = (struct sw_seg){end, (uint32_t)el, NULL};
+	rc = sw_send_frame(lc, q->conn, segs, n);
+	if (rc != 0) {
+		sw_tx_free(lc, ti);
+		if (rc == -ENOBUFS) {
+			/* 503 is not an RFC 4975 code: the final report's "queue overflow". */
+			sw_outcome_to(lc, origin, mi, gen, ri, SW_OK_SLOW, 503, now_us);
+			sw_slow(lc, q, now_us);
+		} else {
+			sw_outcome_to(lc, origin, mi, gen, ri, SW_OK_LEFT, 481, now_us);
+		}
+		return;
+	}
+	sw_cnt_add(lc, SW_CNT_TX_CHUNKS, 1);
+	sw_cnt_add(lc, SW_CNT_TX_BYTES_BODY, plen);
+}
+
+/*
+ * One built copy (head with the placeholder tid) to recipient ri: sent here when this lcore
+ * owns the recipient's connection, else handed to that lcore over the pair's ring.
+ */
+static void
+sw_emit(struct sw_lcore *lc, uint32_t mi, uint32_t ri, struct sw_leg *q, uint8_t *head, size_t hl,
+        const struct sw_seg *body, unsigned int nb, uint64_t plen, bool has_body,
+        enum msrp_flag flag, uint64_t now_us)
+{
+	struct sw_msg *m = &lc->msgs[mi];
+	struct sw_rcpt *r = &m->rcpt[ri];
+	uint32_t owner = atomic_load_explicit(&q->lcore, memory_order_acquire);
+
+	if (owner == SW_NONE) {
+		sw_set_outcome(lc, m, r, FDR_OUTCOME_LEFT, 481);
+		return;
+	}
+	/* Counted in flight first: a failure below comes back as an outcome that subtracts. */
+	sw_rcpt_inflight_add(m, r);
+	r->got_part = true;
+	r->sent_bytes += plen;
+	if (owner == lc->id) {
+		sw_tx_send_built(lc, lc->id, mi, m->gen, ri, q, head, hl, body, nb, plen, has_body,
+		                 flag, now_us);
+		return;
+	}
+	if (!sw_xlc_fwd(lc, owner, mi, ri, q, head, hl, body, nb, plen, has_body, flag)) {
+		sw_cnt_add(lc, SW_CNT_DROP_XFER, 1);
+		sw_apply_outcome(lc, mi, m->gen, ri, SW_OK_SLOW, 503, now_us);
+	}
 }
 
 /* Head of a piece in a form other than as-sent: a new head, Content-Type of the form. */
@@ -599,6 +724,8 @@ sw_var_head(struct sw_lcore *lc, const struct msrp_frame *f, const struct sw_var
  * rewrite, unwrap) replaces the first skip bytes of the first chunk by its prefix and
  * shifts every later Byte-Range (RFC 4975 §7.1.1).
  */
+static const uint8_t sw_ztid[SW_TID_LEN] = "0000000000000000000000"; /* placeholder */
+
 static void
 sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const struct msrp_frame *f,
             uint64_t now_us)
@@ -612,10 +739,9 @@ sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const st
 	uint64_t body = f->has_body ? f->body_len : 0, rc_bytes = lc->e->p.rechunk_bytes;
 	uint64_t off = first ? v->skip : 0;
 	uint32_t prefix = first && r->variant == SW_VAR_CPIM ? lc->prefix_len : 0;
-	struct sw_seg segs[SW_HELD_MAX + 3];
-	uint8_t end[MSRP_BUILD_END_MAX];
+	struct sw_seg segs[SW_HELD_MAX + 1];
 
-	if (q == NULL || q->conn == SW_NONE) {
+	if (q == NULL) {
 		sw_set_outcome(lc, m, r, FDR_OUTCOME_LEFT, 481);
 		return;
 	}
@@ -635,19 +761,8 @@ sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const st
 		        .end_known = true,
 		        .total_known = f->byte_range.total_known,
 		};
-		uint32_t ti = sw_tx_alloc(lc, mi, ri, q->conn, now_us);
-		struct msrp_reheader rh;
-		ssize_t hl, el;
-		unsigned int n = 0, nb;
-		int rc;
-
-		if (ti == SW_NONE) {
-			sw_cnt_add(lc, SW_CNT_DROP_NO_TX, 1);
-			sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, 503);
-			return;
-		}
-		rh = (struct msrp_reheader){
-		        .tid = {lc->tx[ti].tid, SW_TID_LEN},
+		struct msrp_reheader rh = {
+		        .tid = {sw_ztid, SW_TID_LEN},
 		        .to_path = sw_leg_path(q),
 		        .from_path = sw_leg_uri(q),
 		        .success_report = m->final_report ? MSRP_REPORT_YES : MSRP_REPORT_NO,
@@ -655,41 +770,104 @@ sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const st
 		        .byte_range = plen + prefix > 0 ? &br : NULL,
 		        .body_len = plen,
 		};
+		ssize_t hl;
+		unsigned int n = 0, nb;
+
 		if (as_sent)
 			hl = msrp_build_reheader(f, &rh, lc->head, sizeof(lc->head));
 		else
 			hl = sw_var_head(lc, f, v, &rh, plen + prefix, flag);
-		el = msrp_build_end(rh.tid, f->has_body, flag, end, sizeof(end));
-		nb = plen > 0 ? sw_piece_segs(&lc->conns[ci], f, off, plen, segs + 2, SW_HELD_MAX)
+		nb = plen > 0 ? sw_piece_segs(&lc->conns[ci], f, off, plen, segs + 1, SW_HELD_MAX)
 		              : 0;
-		if (hl < 0 || el < 0 || nb == UINT32_MAX) {
-			sw_tx_free(lc, ti);
+		if (hl < 0 || nb == UINT32_MAX) {
 			sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, 400);
 			return;
 		}
-		segs[n++] = (struct sw_seg){lc->head, (uint32_t)hl, NULL};
 		if (prefix > 0)
 			segs[n++] = (struct sw_seg){lc->prefix, prefix, NULL};
-		memmove(&segs[n], &segs[2], nb * sizeof(segs[0]));
+		else
+			memmove(&segs[0], &segs[1], nb * sizeof(segs[0]));
 		n += nb;
-		segs[n++] = (struct sw_seg){end, (uint32_t)el, NULL};
-		rc = sw_send_frame(lc, q->conn, segs, n);
-		if (rc != 0) {
-			sw_tx_free(lc, ti);
-			if (rc == -ENOBUFS)
-				sw_slow(lc, mi, ri, q, now_us);
-			else
-				sw_set_outcome(lc, m, r, FDR_OUTCOME_LEFT, 481);
-			return;
-		}
-		sw_rcpt_inflight_add(m, r);
-		r->got_part = true;
-		r->sent_bytes += plen + prefix;
-		sw_cnt_add(lc, SW_CNT_TX_CHUNKS, 1);
-		sw_cnt_add(lc, SW_CNT_TX_BYTES_BODY, plen + prefix);
 		if (off > (first ? v->skip : 0))
 			sw_cnt_add(lc, SW_CNT_RECHUNK, 1);
+		sw_emit(lc, mi, ri, q, lc->head, (size_t)hl, segs, n, plen + prefix, f->has_body,
+		        flag, now_us);
+		if (r->state != SW_RCPT_SENDING)
+			return;
 		prefix = 0;
+		off += plen;
+	} while (off < body);
+}
+
+/*
+ * Fan-out of one chunk to every recipient that gets it as sent (the common case). The
+ * re-headered head is built once per piece with msrp_build_reheader() (paths of the sender's
+ * leg and a placeholder tid); everything after the From-Path line does not depend on the
+ * recipient, so each copy is "MSRP <tid> SEND" + the leg's pre-validated path lines + that
+ * tail: memcpy only, byte-identical to msrp_build_reheader() for that leg.
+ */
+static void
+sw_fanout_as_sent(struct sw_lcore *lc, uint32_t ci, uint32_t mi, const struct sw_leg *l,
+                  const struct msrp_frame *f, uint64_t now_us)
+{
+	struct sw_msg *m = &lc->msgs[mi];
+	uint64_t body = f->has_body ? f->body_len : 0, off = 0, rc_bytes = lc->e->p.rechunk_bytes;
+	struct sw_seg bsegs[SW_HELD_MAX];
+	const size_t start_len = 5 + SW_TID_LEN + 7; /* "MSRP " tid " SEND\r\n" */
+
+	do {
+		uint64_t plen = body - off < rc_bytes ? body - off : rc_bytes;
+		enum msrp_flag flag = off + plen == body ? f->flag : MSRP_FLAG_MORE;
+		struct msrp_byte_range br = {
+		        .start = f->byte_range.start + off,
+		        .end = f->byte_range.start + off + plen - 1,
+		        .total = f->byte_range.total,
+		        .end_known = true,
+		        .total_known = f->byte_range.total_known,
+		};
+		struct msrp_reheader rh = {
+		        .tid = {sw_ztid, SW_TID_LEN},
+		        .to_path = sw_leg_path(l),
+		        .from_path = sw_leg_uri(l),
+		        .success_report = m->final_report ? MSRP_REPORT_YES : MSRP_REPORT_NO,
+		        .failure_report = MSRP_REPORT_YES,
+		        .byte_range = plen > 0 ? &br : NULL,
+		        .body_len = plen,
+		};
+		ssize_t tl = msrp_build_reheader(f, &rh, lc->tmpl, sizeof(lc->tmpl));
+		size_t skip = start_len + l->hdr_paths_len;
+		unsigned int nb =
+		        plen > 0 ? sw_piece_segs(&lc->conns[ci], f, off, plen, bsegs, SW_HELD_MAX)
+		                 : 0;
+		bool ok = tl > 0 && (size_t)tl >= skip && nb != UINT32_MAX &&
+		          memcmp(lc->tmpl + start_len, l->hdr_paths, l->hdr_paths_len) == 0;
+
+		for (uint32_t ri = 0; ri < m->n_rcpt; ri++) {
+			struct sw_rcpt *r = &m->rcpt[ri];
+			struct sw_leg *q;
+			size_t hl;
+
+			if (r->variant != SW_VAR_AS_SENT || r->state != SW_RCPT_SENDING)
+				continue;
+			q = sw_leg_deref(lc->e, r->leg);
+			if (q == NULL) {
+				sw_set_outcome(lc, m, r, FDR_OUTCOME_LEFT, 481);
+				continue;
+			}
+			hl = start_len + q->hdr_paths_len + ((size_t)tl - skip);
+			if (!ok || hl > sizeof(lc->head)) {
+				sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, 400);
+				continue;
+			}
+			memcpy(lc->head, lc->tmpl, start_len); /* "MSRP " placeholder " SEND\r\n" */
+			memcpy(lc->head + start_len, q->hdr_paths, q->hdr_paths_len);
+			memcpy(lc->head + start_len + q->hdr_paths_len, lc->tmpl + skip,
+			       (size_t)tl - skip);
+			if (off > 0)
+				sw_cnt_add(lc, SW_CNT_RECHUNK, 1);
+			sw_emit(lc, mi, ri, q, lc->head, hl, bsegs, nb, plen, f->has_body, flag,
+			        now_us);
+		}
 		off += plen;
 	} while (off < body);
 }
@@ -726,6 +904,32 @@ sw_ev_msg_done(struct sw_lcore *lc, const struct sw_leg *l, const struct sw_msg 
 	e->eops.msg_done(e->ectx, &ev);
 }
 
+/* EV_HISTORY: the received chunk as it came, body by reference (valid during the call). */
+static void
+sw_ev_history(struct sw_lcore *lc, const struct sw_leg *l, const struct sw_msg *m,
+              const struct msrp_frame *f)
+{
+	struct sw_engine *e = lc->e;
+	struct sw_seg segs[SW_HELD_MAX];
+	struct msw_ctl_ev_msg ev;
+	unsigned int n;
+
+	if (e->eops.history == NULL)
+		return;
+	n = sw_piece_segs(&lc->conns[l->conn], f, 0, f->body_len, segs, SW_HELD_MAX);
+	if (n == UINT32_MAX)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.leg.conf = l->conf->id;
+	memcpy(ev.leg.session_id, l->sid, SW_SID_LEN);
+	ev.leg.session_id_len = SW_SID_LEN;
+	memcpy(ev.message_id, m->msgid, m->msgid_len);
+	ev.msg_len = m->total;
+	ev.msg_flags = (uint32_t)f->flag;
+	e->eops.history(e->ectx, &ev, f->byte_range.start > 0 ? f->byte_range.start - 1 : 0,
+	                f->content_type, segs, n);
+}
+
 static void
 sw_send_rx(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp_frame *f,
            uint64_t now_us)
@@ -735,14 +939,15 @@ sw_send_rx(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp
 	struct sw_msg *m;
 	uint64_t body = f->has_body ? f->body_len : 0;
 
-	if (l->recv_only) {
-		sw_cnt_add(lc, SW_CNT_DROP_RECV_ONLY, 1);
-		sw_respond(lc, ci, l, f, 403);
-		return;
-	}
 	/* Bodiless SEND: binds the session at our end (RFC 4975 §5.4), nothing to forward. */
 	if (!f->has_body && f->flag == MSRP_FLAG_END && f->byte_range.start <= 1) {
 		sw_respond(lc, ci, l, f, 200);
+		return;
+	}
+	/* A participant that only receives (its a=recvonly) may bind but not send messages. */
+	if (l->recv_only) {
+		sw_cnt_add(lc, SW_CNT_DROP_RECV_ONLY, 1);
+		sw_respond(lc, ci, l, f, 403);
 		return;
 	}
 	mi = sw_msg_find(lc, sw_leg_ref_of(l), f->message_id);
@@ -755,6 +960,8 @@ sw_send_rx(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp
 	}
 	m = &lc->msgs[mi];
 	m->received += body;
+	if ((l->history || l->conf->history) && f->has_body)
+		sw_ev_history(lc, l, m, f);
 	if ((m->total == 0 && m->received > l->conf->max_size)) {
 		/* Size unknown up front ('*'): stop once it exceeds the limit (SWX-11). */
 		sw_cnt_add(lc, SW_CNT_DROP_413, 1);
@@ -776,8 +983,9 @@ sw_send_rx(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp
 		sw_msg_free(lc, mi); /* no report of any kind for an aborted message */
 		return;
 	}
+	sw_fanout_as_sent(lc, ci, mi, l, f, now_us);
 	for (uint32_t r = 0; r < m->n_rcpt; r++)
-		if (m->rcpt[r].state == SW_RCPT_SENDING)
+		if (m->rcpt[r].state == SW_RCPT_SENDING && m->rcpt[r].variant != SW_VAR_AS_SENT)
 			sw_fwd_rcpt(lc, ci, mi, r, f, now_us);
 	if (f->flag == MSRP_FLAG_END) {
 		m->complete = true;
@@ -791,45 +999,69 @@ sw_send_rx(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp
 }
 
 /*
- * REPORT from a recipient (never answered, never forwarded raw: SWX-12). Status 000 200
- * covering every byte = delivered (FDR-05); an error Status = failed.
+ * A recipient's REPORT about message msgid (on the lcore that tracks that message, which
+ * may not be the one that received it). Status 000 200 covering every byte = delivered
+ * (FDR-05); an error Status = failed. Returns true when a message matched.
  */
-static void
-sw_report_rx(struct sw_lcore *lc, struct sw_leg *l, const struct msrp_frame *f, uint64_t now_us)
+void
+sw_report_apply(struct sw_lcore *lc, struct sw_leg_ref leg, struct msrp_span msgid, uint16_t code,
+                bool has_range, uint64_t start, uint64_t end, uint64_t now_us)
 {
-	uint32_t ri, mi = sw_msg_find_rcpt(lc, sw_leg_ref_of(l), f->message_id, &ri);
+	uint32_t ri, mi = sw_msg_find_rcpt(lc, leg, msgid, &ri);
 	struct sw_msg *m;
 
-	sw_cnt_add(lc, SW_CNT_REPORT_CONSUMED, 1);
-	if (mi == SW_NONE || f->hdr_index[MSRP_HDR_STATUS] < 0) {
-		sw_cnt_add(lc, SW_CNT_DROP_REPORT_UNKNOWN, 1);
+	if (mi == SW_NONE)
 		return;
-	}
 	m = &lc->msgs[mi];
-	if (f->status.code == 200) {
-		const struct msrp_byte_range *br = &f->byte_range;
+	if (code == 200) {
 		const struct sw_rcpt *r = &m->rcpt[ri];
 		int64_t shift = r->variant != SW_VAR_AS_SENT ? m->var[r->variant].shift : 0;
 		/* Covers every byte of the form this recipient got (CPIM shifts it). */
-		bool all = f->hdr_index[MSRP_HDR_BYTE_RANGE] >= 0 && br->start == 1 &&
-		           br->end_known && m->complete &&
-		           (int64_t)br->end == (int64_t)m->received + shift;
+		bool all = has_range && start == 1 && m->complete &&
+		           (int64_t)end == (int64_t)m->received + shift;
 
 		if (all)
 			sw_msg_rcpt_outcome(lc, mi, ri, FDR_OUTCOME_DELIVERED, 200, now_us);
 	} else {
-		sw_msg_rcpt_outcome(lc, mi, ri, FDR_OUTCOME_FAILED, f->status.code, now_us);
+		sw_msg_rcpt_outcome(lc, mi, ri, FDR_OUTCOME_FAILED, code, now_us);
 	}
 }
 
-/* Response from a recipient to one of our chunks. */
+/* REPORT from a recipient: never answered, never forwarded raw (SWX-12). */
+static void
+sw_report_rx(struct sw_lcore *lc, struct sw_leg *l, const struct msrp_frame *f, uint64_t now_us)
+{
+	const struct msrp_byte_range *br = &f->byte_range;
+	bool has_range = f->hdr_index[MSRP_HDR_BYTE_RANGE] >= 0 && br->end_known;
+	struct sw_leg_ref ref = sw_leg_ref_of(l);
+
+	sw_cnt_add(lc, SW_CNT_REPORT_CONSUMED, 1);
+	if (f->hdr_index[MSRP_HDR_STATUS] < 0 || f->message_id.len > SW_MSGID_MAX) {
+		sw_cnt_add(lc, SW_CNT_DROP_REPORT_UNKNOWN, 1);
+		return;
+	}
+	sw_report_apply(lc, ref, f->message_id, f->status.code, has_range, br->start, br->end,
+	                now_us);
+	/* The message may be tracked by the sender's lcore: tell the others. */
+	if (lc->e->p.n_lcores > 1) {
+		struct sw_ring_ent ent = {{0}};
+
+		ent.w[0] = SW_XK_REPORT | ((uint64_t)f->status.code << 8) |
+		           ((uint64_t)f->message_id.len << 24) | ((uint64_t)has_range << 32);
+		ent.w[1] = ref.idx | ((uint64_t)ref.gen << 32);
+		ent.w[2] = br->start;
+		ent.w[3] = br->end;
+		memcpy(&ent.w[4], f->message_id.p, f->message_id.len);
+		sw_xlc_broadcast(lc, &ent);
+	}
+}
+
+/* Response from a recipient to one of our copies: an outcome for the sender's lcore. */
 static void
 sw_resp_rx(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint64_t now_us)
 {
 	uint32_t ti = sw_tx_find(lc, f->tid, ci);
 	struct sw_tx t;
-	struct sw_msg *m;
-	struct sw_rcpt *r;
 
 	sw_cnt_add(lc, SW_CNT_RX_RESP, 1);
 	if (ti == SW_NONE) {
@@ -838,21 +1070,48 @@ sw_resp_rx(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint64_
 	}
 	t = lc->tx[ti];
 	sw_tx_free(lc, ti);
-	if (t.msg == SW_NONE)
-		return; /* our bodiless binding SEND */
-	m = &lc->msgs[t.msg];
-	if (!m->in_use || m->gen != t.msg_gen)
+	sw_outcome_to(lc, t.origin, t.msg, t.msg_gen, t.rcpt, SW_OK_RESPONSE, f->status_code,
+	              now_us);
+}
+
+/* The sender's lcore learns what became of one copy. */
+void
+sw_apply_outcome(struct sw_lcore *lc, uint32_t mi, uint32_t gen, uint32_t ri, enum sw_ok kind,
+                 uint16_t status, uint64_t now_us)
+{
+	struct sw_msg *m;
+	struct sw_rcpt *r;
+
+	if (mi >= lc->e->p.max_msgs)
 		return;
-	r = &m->rcpt[t.rcpt];
+	m = &lc->msgs[mi];
+	if (!m->in_use || m->gen != gen || ri >= m->n_rcpt)
+		return; /* late: the message is gone (aborted, sender left) */
+	r = &m->rcpt[ri];
 	sw_rcpt_inflight_sub(m, r);
-	if (f->status_code == 413) {
-		/* SWX-08: stop this message toward this recipient only. */
-		sw_cnt_add(lc, SW_CNT_RCPT_413, 1);
-		sw_set_outcome(lc, m, r, FDR_OUTCOME_NOT_SENT, 413);
-	} else if (f->status_code != 200) {
-		sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, f->status_code);
+	switch (kind) {
+	case SW_OK_RESPONSE:
+		if (status == 413) {
+			/* SWX-08: stop this message toward this recipient only. */
+			sw_cnt_add(lc, SW_CNT_RCPT_413, 1);
+			sw_set_outcome(lc, m, r, FDR_OUTCOME_NOT_SENT, 413);
+		} else if (status != 200) {
+			sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, status);
+		}
+		break;
+	case SW_OK_TIMEOUT: /* no response within the transaction timeout: 408 */
+		sw_set_outcome(lc, m, r, FDR_OUTCOME_TIMEOUT, 408);
+		break;
+	case SW_OK_SLOW:
+		sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, status);
+		break;
+	case SW_OK_LEFT:
+		sw_set_outcome(lc, m, r, FDR_OUTCOME_LEFT, 481);
+		break;
+	case SW_OK_DROPPED:
+		break;
 	}
-	sw_msg_check_done(lc, t.msg, now_us);
+	sw_msg_check_done(lc, mi, now_us);
 }
 
 static void
@@ -916,9 +1175,9 @@ sw_conn_open(struct sw_lcore *lc, sw_tconn_t tc, uint32_t *conn)
 	return -ENOSPC;
 }
 
-int
-sw_conn_rx(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t len, struct sw_buf *buf,
-           uint64_t now_us)
+static int
+sw_conn_rx_one(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t len,
+               struct sw_buf *buf, uint64_t now_us)
 {
 	struct sw_engine *e = lc->e;
 	struct sw_conn *c;
@@ -960,41 +1219,94 @@ sw_conn_rx(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t len, 
 proto:
 	c->cur = (struct sw_held){0};
 	sw_cnt_add(lc, SW_CNT_DROP_PROTO, 1);
-	for (uint32_t i = 0; i < c->n_legs; i++) {
-		struct sw_leg *l = sw_leg_deref(e, c->legs[i]);
-
-		if (l != NULL)
-			sw_ev_leg(lc, l, false, SW_CLOSE_PROTOCOL, -EPROTO);
-	}
-	/* RFC 4975 §7.3: no way to resynchronise: close; legs follow in sw_conn_closed(). */
+	/* RFC 4975 §7.3: no way to resynchronise: the sessions end, the connection closes. */
+	sw_conn_legs_gone(lc, c, SW_CLOSE_PROTOCOL, -EPROTO, now_us);
 	e->tops.close(e->tctx, c->tc);
 	return -EPROTO;
 }
 
+int
+sw_conn_rx(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t len, struct sw_buf *buf,
+           uint64_t now_us)
+{
+	int rc = sw_conn_rx_one(lc, ci, data, len, buf, now_us);
+
+	/* Copies for other lcores are published once per received burst. */
+	sw_lcore_flush(lc);
+	return rc;
+}
+
 static void
-sw_conn_unbind(struct sw_lcore *lc, struct sw_conn *c, struct sw_leg *l)
+sw_conn_unbind(struct sw_conn *c, struct sw_leg *l)
 {
 	sw_conn_del_leg(c, l->idx);
 	l->conn = SW_NONE;
-	(void)lc;
+	atomic_store_explicit(&l->lcore, SW_NONE, memory_order_release);
 }
 
+/* Outcomes "left" here and on every other lcore (messages of other senders). */
+void
+sw_leg_left_ref(struct sw_lcore *lc, struct sw_leg_ref ref, uint64_t now_us)
+{
+	sw_msg_leg_left(lc, ref, now_us);
+	if (lc->e->p.n_lcores > 1) {
+		struct sw_ring_ent ent = {{SW_XK_LEFT, ref.idx, ref.gen}};
+
+		sw_xlc_broadcast(lc, &ent);
+	}
+}
+
+/* A leg's connection went away (owner lcore; the leg itself stays in the table). */
 void
 sw_leg_gone(struct sw_lcore *lc, struct sw_leg *l, enum sw_close_reason why, int err,
             uint64_t now_us)
 {
-	struct sw_engine *e = lc->e;
-
-	if (l->conn != SW_NONE) {
-		struct sw_conn *c = &lc->conns[l->conn];
-
-		sw_conn_unbind(lc, c, l);
-		/* The last session on a connection ends it (RFC 4975 §5.4 connection reuse). */
-		if (why == SW_CLOSE_DELETED && c->n_legs == 0)
-			e->tops.close(e->tctx, c->tc);
-	}
+	if (l->conn != SW_NONE)
+		sw_conn_unbind(&lc->conns[l->conn], l);
 	sw_ev_leg(lc, l, false, why, err);
-	sw_msg_leg_left(lc, l, now_us);
+	sw_leg_left_ref(lc, sw_leg_ref_of(l), now_us);
+}
+
+/*
+ * Every leg bound to connection c goes (the legs stay in the table: the control plane
+ * deletes them, BYE, or they bind again on a new connection).
+ */
+static void
+sw_conn_legs_gone(struct sw_lcore *lc, struct sw_conn *c, enum sw_close_reason why, int err,
+                  uint64_t now_us)
+{
+	while (c->n_legs > 0) {
+		struct sw_leg *l = sw_leg_deref(lc->e, c->legs[c->n_legs - 1]);
+
+		if (l == NULL) {
+			c->n_legs--;
+			continue;
+		}
+		sw_leg_gone(lc, l, why, err, now_us);
+	}
+}
+
+/*
+ * LEG_DEL reached the owner lcore. Only the handle is used: the slot may already be on its
+ * way back to the free list. The last session on a connection ends it (RFC 4975 §5.4).
+ */
+static void
+sw_lcore_leg_deleted(struct sw_lcore *lc, struct sw_leg_ref ref, uint64_t now_us)
+{
+	for (uint32_t ci = 0; ci < lc->e->p.max_conns; ci++) {
+		struct sw_conn *c = &lc->conns[ci];
+
+		if (!c->in_use)
+			continue;
+		for (uint32_t i = 0; i < c->n_legs; i++)
+			if (c->legs[i].idx == ref.idx && c->legs[i].gen == ref.gen) {
+				c->legs[i] = c->legs[--c->n_legs];
+				if (c->n_legs == 0)
+					lc->e->tops.close(lc->e->tctx, c->tc);
+				break;
+			}
+	}
+	sw_leg_left_ref(lc, ref, now_us);
 }
 
 void
@@ -1006,16 +1318,7 @@ sw_conn_closed(struct sw_lcore *lc, uint32_t ci, uint64_t now_us)
 	if (ci >= e->p.max_conns || !lc->conns[ci].in_use)
 		return;
 	c = &lc->conns[ci];
-	while (c->n_legs > 0) {
-		struct sw_leg *l = sw_leg_deref(e, c->legs[c->n_legs - 1]);
-
-		if (l == NULL) {
-			c->n_legs--;
-			continue;
-		}
-		/* The leg stays in the table: the control plane deletes it (BYE) or it rebinds. */
-		sw_leg_gone(lc, l, SW_CLOSE_CONN_CLOSED, 0, now_us);
-	}
+	sw_conn_legs_gone(lc, c, SW_CLOSE_CONN_CLOSED, 0, now_us);
 	sw_conn_release_held(lc, c);
 	/* Transactions on this connection can no longer be answered. */
 	for (uint32_t ti = lc->tx_head; ti != SW_NONE;) {
@@ -1025,18 +1328,13 @@ sw_conn_closed(struct sw_lcore *lc, uint32_t ci, uint64_t now_us)
 			struct sw_tx t = lc->tx[ti];
 
 			sw_tx_free(lc, ti);
-			if (t.msg != SW_NONE && lc->msgs[t.msg].in_use &&
-			    lc->msgs[t.msg].gen == t.msg_gen) {
-				sw_rcpt_inflight_sub(&lc->msgs[t.msg],
-				                     &lc->msgs[t.msg].rcpt[t.rcpt]);
-				sw_msg_check_done(lc, t.msg, now_us);
-			}
-			/* check_done may free transactions of the message: restart safely. */
-			next = lc->tx_head;
+			sw_outcome_to(lc, t.origin, t.msg, t.msg_gen, t.rcpt, SW_OK_DROPPED, 0,
+			              now_us);
 		}
 		ti = next;
 	}
 	c->in_use = false;
+	sw_lcore_flush(lc);
 }
 
 /*
@@ -1057,6 +1355,8 @@ sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l)
 	ssize_t n;
 
 	l->connect_pending = false;
+	if (atomic_load_explicit(&l->lcore, memory_order_acquire) != SW_NONE)
+		return; /* already bound */
 	if (!msrp_path_next(&rest, &first) || msrp_uri_parse(first.p, first.len, &u) != 0)
 		return;
 	for (uint32_t i = 0; i < e->p.max_conns; i++) {
@@ -1086,7 +1386,7 @@ sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l)
 	}
 	sw_conn_add_leg(&lc->conns[ci], l);
 	sw_bind(lc, ci, l);
-	ti = sw_tx_alloc(lc, SW_NONE, 0, ci, 0);
+	ti = sw_tx_alloc(lc, lc->id, SW_NONE, 0, 0, ci, 0);
 	if (ti == SW_NONE)
 		return;
 	msrp_id_next(&lc->ids, mid, sizeof(mid));
@@ -1111,17 +1411,47 @@ sw_tx_timers(struct sw_lcore *lc, uint64_t now_us)
 		struct sw_tx t = lc->tx[ti];
 
 		sw_tx_free(lc, ti);
-		if (t.msg == SW_NONE || !lc->msgs[t.msg].in_use || lc->msgs[t.msg].gen != t.msg_gen)
-			continue;
-		sw_rcpt_inflight_sub(&lc->msgs[t.msg], &lc->msgs[t.msg].rcpt[t.rcpt]);
 		/* No response within the transaction timeout counts as 408 for that recipient. */
-		sw_msg_rcpt_outcome(lc, t.msg, t.rcpt, FDR_OUTCOME_TIMEOUT, 408, now_us);
+		sw_outcome_to(lc, t.origin, t.msg, t.msg_gen, t.rcpt, SW_OK_TIMEOUT, 408, now_us);
 	}
+}
+
+void
+sw_lcore_flush(struct sw_lcore *lc)
+{
+	for (uint32_t d = 0; d < lc->e->p.n_lcores; d++)
+		if (lc->to[d] != NULL)
+			sw_ring_flush(lc->to[d]);
 }
 
 void
 sw_lcore_poll(struct sw_lcore *lc, uint64_t now_us)
 {
+	sw_xlc_drain(lc, now_us);
 	sw_tx_timers(lc, now_us);
 	sw_rpt_timers(lc, now_us);
+	sw_lcore_flush(lc);
+}
+
+/* Control ring commands (LEG_DEL, active connect), called from sw_xlc_drain(). */
+void sw_lcore_ctl(struct sw_lcore *lc, const struct sw_ring_ent *ent, uint64_t now_us);
+
+void
+sw_lcore_ctl(struct sw_lcore *lc, const struct sw_ring_ent *ent, uint64_t now_us)
+{
+	struct sw_leg_ref ref = {.idx = (uint32_t)ent->w[1], .gen = (uint32_t)ent->w[2]};
+	struct sw_leg *l;
+
+	switch (ent->w[0] & 0xff) {
+	case SW_XK_LEG_GONE:
+		sw_lcore_leg_deleted(lc, ref, now_us);
+		break;
+	case SW_XK_CONNECT:
+		l = sw_leg_deref(lc->e, ref);
+		if (l != NULL)
+			sw_lcore_connect_leg(lc, l);
+		break;
+	default:
+		break;
+	}
 }

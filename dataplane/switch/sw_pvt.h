@@ -14,6 +14,7 @@
 #include "msrp/msrp_build.h"
 #include "msrp/msrp_id.h"
 #include "switch/sw.h"
+#include "switch/sw_ring.h"
 
 #define SW_NONE          UINT32_MAX
 #define SW_SID_LEN       20u  /* session-id: 20 ident chars = 119.9 random bits (>= 80) */
@@ -37,8 +38,11 @@
  * published in the table; gen is bumped (release) when the leg is deleted, so handles
  * {idx, gen} held by messages in flight detect the reuse. The slot returns to the free list
  * through call_rcu, after every reader has left the lfht node.
- * Thread-safety: immutable part read by any lcore under QSBR; conn/bound_* written only by
- * the owning lcore; gen written by the control thread, read by lcores (acquire).
+ * Thread-safety: immutable part read by any lcore under QSBR; lcore is claimed by CAS by the
+ * lcore that binds the leg and read by every lcore (acquire) to route copies; conn and
+ * connect_pending are touched only by that owning lcore; gen is written by the control
+ * thread (release) and read by lcores (acquire); free_next belongs to the free list (control
+ * thread pops, call_rcu thread pushes).
  */
 struct sw_leg {
 	struct cds_lfht_node node; /* engine->legs, key = sid */
@@ -56,13 +60,17 @@ struct sw_leg {
 	uint16_t identity_len;
 	uint16_t alias_len;
 	char alias[SW_ALIAS_MAX];
+	/* "To-Path: <path>\r\nFrom-Path: <uri>\r\n", validated once at LEG_ADD. */
+	char hdr_paths[SW_PATH_MAX + SW_URI_MAX + 32];
+	uint16_t hdr_paths_len;
 	char accept[SW_ACCEPT_MAX];
 	struct msrp_span accept_type[SW_ACCEPT_N];
 	uint8_t n_accept;
-	bool active, anonymous, recv_only, send_only;
+	bool active, anonymous, recv_only, send_only, history;
 	uint64_t max_size;
-	/* Owner-lcore state. */
-	uint32_t conn; /* index in lc->conns or SW_NONE */
+	/* Owner-lcore state. lcore is read by every lcore (relaxed/acquire) to route copies. */
+	_Atomic uint32_t lcore; /* lcore of the bound connection, or SW_NONE */
+	uint32_t conn;          /* index in that lcore's conns, or SW_NONE */
 	bool connect_pending;
 	bool in_use;
 	uint32_t free_next;
@@ -86,6 +94,7 @@ struct sw_conf {
 	uint32_t max_legs;
 	uint64_t max_size;
 	uint8_t cpim_policy;
+	bool history;
 	char uri[SW_IDENT_MAX]; /* conference URI: CPIM To of group messages */
 	uint16_t uri_len;
 	struct sw_members *members;
@@ -184,9 +193,14 @@ struct sw_msg {
 	uint32_t free_next;
 };
 
-/* An outgoing transaction (a chunk to one recipient). Thread-safety: owned by its lcore. */
+/*
+ * An outgoing transaction (a chunk to one recipient), on the lcore that owns the recipient's
+ * connection; msg/rcpt are on lcore origin (outcomes go back over the ring when it is
+ * another lcore). Thread-safety: owned by its lcore.
+ */
 struct sw_tx {
 	bool in_use;
+	uint8_t origin;
 	uint8_t tid[SW_TID_LEN];
 	uint32_t msg;
 	uint32_t msg_gen;
@@ -196,9 +210,54 @@ struct sw_tx {
 	uint32_t prev, next; /* timeout FIFO (same timeout for all: append at tail) */
 };
 
+/*
+ * A copy handed to another lcore: built by the sender's lcore (head with a placeholder tid,
+ * body segments each with a hold), sent by the recipient's lcore, then returned (XFER_DONE).
+ * Thread-safety: owned by the producer until put on the ring, then by the consumer until it
+ * is returned on the reverse ring.
+ */
+struct sw_xfer {
+	struct sw_leg_ref leg;
+	uint32_t msg, msg_gen, rcpt;
+	uint32_t free_next;
+	uint64_t plen;
+	uint8_t flag;
+	bool has_body;
+	uint16_t head_len;
+	uint32_t n_segs;
+	struct sw_seg segs[SW_HELD_MAX];
+	uint8_t head[SW_HEAD_MAX];
+};
+
+/* Ring records (struct sw_ring_ent.w[0] low byte). */
+enum sw_xk {
+	SW_XK_FWD = 1,  /* w1: xfer index on the producer */
+	SW_XK_DONE,     /* w1: xfer index on the consumer (return to its pool) */
+	SW_XK_OUTCOME,  /* w1: msg, w2: gen, w3: rcpt, w4: kind, w5: status */
+	SW_XK_REPORT,   /* w1: leg idx, w2: gen, w3: status, w4: range end, w5..7: msg-id */
+	SW_XK_LEFT,     /* w1: leg idx, w2: gen */
+	SW_XK_LEG_GONE, /* control: w1 leg idx, w2 gen */
+	SW_XK_CONNECT,  /* control: w1 leg idx, w2 gen */
+};
+
+/* What an OUTCOME tells the sender's lcore about one transaction. */
+enum sw_ok {
+	SW_OK_RESPONSE = 0, /* status = response code */
+	SW_OK_TIMEOUT,      /* no response in time (408) */
+	SW_OK_SLOW,         /* refused by the transport queue (503) */
+	SW_OK_LEFT,         /* the recipient is gone (481) */
+	SW_OK_DROPPED,      /* its connection closed: no response will come */
+};
+
 /* Per-lcore state. Thread-safety: owned by its lcore; counters read by anyone. */
 struct sw_lcore {
 	struct sw_engine *e;
+	uint32_t id;
+	struct sw_ring *to[SW_LCORES_MAX];   /* this lcore produces */
+	struct sw_ring *from[SW_LCORES_MAX]; /* this lcore consumes */
+	struct sw_ring *ctl;                 /* control thread -> this lcore */
+	struct sw_xfer *xfer;
+	uint32_t xfer_free;
 	struct msrp_id_gen ids;
 	struct sw_conn *conns;
 	struct sw_msg *msgs;
@@ -212,6 +271,7 @@ struct sw_lcore {
 	uint32_t n_tx_free;
 	uint32_t tx_head, tx_tail;
 	uint8_t head[SW_HEAD_MAX];
+	uint8_t tmpl[SW_HEAD_MAX]; /* re-headered chunk, recipient-independent tail */
 	uint8_t scratch[SW_HEAD_MAX];
 	/* Prefix of the CPIM form, valid while the first chunk is being forwarded. */
 	uint8_t prefix[SW_HEAD_MAX];
@@ -220,7 +280,11 @@ struct sw_lcore {
 	_Atomic uint64_t cnt[SW_CNT_MAX];
 };
 
-/* Thread-safety: tables as described in sw.h; params and ops immutable after create. */
+/*
+ * Thread-safety: tables as described in sw.h; params and ops immutable after create; legs[]
+ * as struct sw_leg says; leg_free is a lock-free stack (control pops, call_rcu pushes);
+ * ctl_ids belongs to the control thread; lcs[i] to lcore i.
+ */
 struct sw_engine {
 	struct sw_params p;
 	char authority[SW_URI_MAX];
@@ -235,7 +299,8 @@ struct sw_engine {
 	struct sw_leg *legs;
 	uint32_t leg_free; /* control thread only */
 	uint32_t hash_seed;
-	struct sw_lcore lc;
+	struct msrp_id_gen ctl_ids; /* control thread's generator (session-ids) */
+	struct sw_lcore lcs[SW_LCORES_MAX];
 };
 
 static inline void
@@ -297,6 +362,23 @@ struct sw_leg *sw_leg_lookup_sid(struct sw_engine *e, const uint8_t *sid, size_t
 void sw_leg_gone(struct sw_lcore *lc, struct sw_leg *l, enum sw_close_reason why, int err,
                  uint64_t now_us);
 void sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l);
+void sw_lcore_flush(struct sw_lcore *lc);
+/* sw_xlc.c: cross-lcore copies and outcomes */
+bool sw_xlc_fwd(struct sw_lcore *lc, uint32_t dst, uint32_t mi, uint32_t ri, struct sw_leg *q,
+                const uint8_t *head, size_t hl, const struct sw_seg *body, unsigned int nb,
+                uint64_t plen, bool has_body, enum msrp_flag flag);
+void sw_xlc_outcome(struct sw_lcore *lc, const struct sw_tx *t, enum sw_ok kind, uint16_t status);
+void sw_xlc_broadcast(struct sw_lcore *lc, const struct sw_ring_ent *ent);
+void sw_xlc_drain(struct sw_lcore *lc, uint64_t now_us);
+void sw_apply_outcome(struct sw_lcore *lc, uint32_t mi, uint32_t gen, uint32_t ri, enum sw_ok kind,
+                      uint16_t status, uint64_t now_us);
+void sw_report_apply(struct sw_lcore *lc, struct sw_leg_ref leg, struct msrp_span msgid,
+                     uint16_t code, bool has_range, uint64_t start, uint64_t end, uint64_t now_us);
+void sw_leg_left_ref(struct sw_lcore *lc, struct sw_leg_ref ref, uint64_t now_us);
+void sw_tx_send_built(struct sw_lcore *lc, uint32_t origin, uint32_t mi, uint32_t gen, uint32_t ri,
+                      struct sw_leg *q, uint8_t *head, size_t hl, const struct sw_seg *body,
+                      unsigned int nb, uint64_t plen, bool has_body, enum msrp_flag flag,
+                      uint64_t now_us);
 int sw_send_frame(struct sw_lcore *lc, uint32_t conn, const struct sw_seg *segs, unsigned int n);
 /* sw_cpim.c */
 int sw_cpim_msg_init(struct sw_lcore *lc, struct sw_msg *m, struct sw_leg *sender,
@@ -311,7 +393,7 @@ bool sw_leg_accepts(const struct sw_leg *l, struct msrp_span mt);
 void sw_msg_rcpt_outcome(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint8_t outcome,
                          uint16_t status, uint64_t now_us);
 void sw_msg_check_done(struct sw_lcore *lc, uint32_t mi, uint64_t now_us);
-void sw_msg_leg_left(struct sw_lcore *lc, struct sw_leg *l, uint64_t now_us);
+void sw_msg_leg_left(struct sw_lcore *lc, struct sw_leg_ref ref, uint64_t now_us);
 void sw_rpt_timers(struct sw_lcore *lc, uint64_t now_us);
 void sw_fr_arm(struct sw_lcore *lc, uint32_t mi, uint64_t now_us);
 void sw_fr_disarm(struct sw_lcore *lc, uint32_t mi);

@@ -165,7 +165,8 @@ sw_final_report(struct sw_lcore *lc, uint32_t mi)
 		}
 		if (len < 0)
 			return;
-		if (s->conn != SW_NONE)
+		if (s->conn != SW_NONE &&
+		    atomic_load_explicit(&s->lcore, memory_order_relaxed) == lc->id)
 			sw_fr_send_doc(lc, m, s, sw_fr_doc, (size_t)len);
 		if (e->eops.final_report != NULL) {
 			ev.leg.conf = s->conf->id;
@@ -221,10 +222,8 @@ sw_msg_check_done(struct sw_lcore *lc, uint32_t mi, uint64_t now_us)
 
 /* A leg left: its pending outcomes become "left"; messages it was sending are dropped. */
 void
-sw_msg_leg_left(struct sw_lcore *lc, struct sw_leg *l, uint64_t now_us)
+sw_msg_leg_left(struct sw_lcore *lc, struct sw_leg_ref ref, uint64_t now_us)
 {
-	struct sw_leg_ref ref = sw_leg_ref_of(l);
-
 	for (uint32_t mi = 0; mi < lc->e->p.max_msgs; mi++) {
 		struct sw_msg *m = &lc->msgs[mi];
 

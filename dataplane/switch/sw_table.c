@@ -28,6 +28,8 @@ sw_params_default(struct sw_params *p)
 	        .tx_timeout_ms = 30000,
 	        .final_report_timeout_ms = 30000,
 	        .slow_policy = SW_SLOW_DROP,
+	        .n_lcores = 1,
+	        .max_xfer = 4096,
 	        .local_authority = "127.0.0.1:2855",
 	        .id_seed = NULL,
 	};
@@ -153,8 +155,10 @@ sw_members_publish(struct sw_conf *c, struct sw_leg *add, const struct sw_leg *d
 }
 
 int
-sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc, struct msrp_span uri)
+sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc,
+               const struct sw_conf_opts *opts)
 {
+	struct msrp_span uri = opts != NULL ? opts->uri : (struct msrp_span){NULL, 0};
 	struct sw_conf *c;
 	struct cds_lfht_node *n;
 
@@ -168,6 +172,7 @@ sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc, struct
 	c->max_legs = cc->max_legs != 0 ? cc->max_legs : e->p.max_conf_legs;
 	c->max_size = cc->max_size != 0 ? cc->max_size : e->p.max_msg_bytes;
 	c->cpim_policy = cc->cpim_policy;
+	c->history = opts != NULL && opts->history;
 	if (uri.len > 0) {
 		if (uri.len >= sizeof(c->uri) || memchr(uri.p, ' ', uri.len) != NULL ||
 		    memchr(uri.p, '>', uri.len) != NULL) {
@@ -204,10 +209,32 @@ sw_leg_del_one(struct sw_engine *e, struct sw_leg *l, uint64_t now_us)
 	if (sw_members_publish(c, NULL, l) != 0) {
 		/* Out of memory on the control path: keep the member but it is dead (gen). */
 	}
-	/* Owner lcore: outcomes "left", connection unbound, EV_LEG_CLOSED. */
-	sw_leg_gone(&e->lc, l, SW_CLOSE_DELETED, 0, now_us);
-	atomic_store_explicit(&l->gen, atomic_load_explicit(&l->gen, memory_order_relaxed) + 1,
-	                      memory_order_release);
+	struct sw_leg_ref ref = sw_leg_ref_of(l);
+	(void)now_us; /* outcomes are stamped by the owner lcore's clock */
+	uint32_t owner = atomic_load_explicit(&l->lcore, memory_order_acquire);
+	struct sw_ring_ent cmd = {{SW_XK_LEG_GONE, ref.idx, ref.gen}};
+
+	if (e->eops.leg_closed != NULL) {
+		struct msw_ctl_ev_leg ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.leg.conf = c->id;
+		memcpy(ev.leg.session_id, l->sid, SW_SID_LEN);
+		ev.leg.session_id_len = SW_SID_LEN;
+		ev.reason = SW_CLOSE_DELETED;
+		e->eops.leg_closed(e->ectx, &ev);
+	}
+	/* Invalidate every handle first: lcores stop routing copies to it. */
+	atomic_store_explicit(&l->gen, ref.gen + 1, memory_order_release);
+	/*
+	 * The owner lcore unbinds it and turns pending outcomes into "left" (on every lcore).
+	 * The command carries the handle by value: the slot may be reused after the grace
+	 * period. The ring is sized so it cannot fill from LEG_DEL/LEG_ADD alone.
+	 */
+	struct sw_lcore *olc = &e->lcs[owner < e->p.n_lcores ? owner : 0];
+
+	if (sw_ring_put(olc->ctl, &cmd))
+		sw_ring_flush(olc->ctl);
 	l->in_use = false;
 	urcu_qsbr_call_rcu(&l->rcu, sw_free_rcu_leg);
 	return 0;
@@ -301,10 +328,16 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 	l->anonymous = lp->anonymous;
 	l->recv_only = lp->recv_only;
 	l->send_only = lp->send_only;
+	l->history = lp->history;
+	if (lp->active && lp->lcore >= e->p.n_lcores) {
+		rc = -EINVAL;
+		goto undo;
+	}
 	l->conn = SW_NONE;
+	atomic_store_explicit(&l->lcore, SW_NONE, memory_order_relaxed);
 	l->connect_pending = lp->active;
 	/* RFC 4975 §14.1: the session-id must be unguessable (>= 80 bits, MFR-18). */
-	msrp_id_next(&e->lc.ids, l->sid, SW_SID_LEN);
+	msrp_id_next(&e->ctl_ids, l->sid, SW_SID_LEN);
 	rc = snprintf(l->uri, sizeof(l->uri), "msrp://%s/%.*s;tcp", e->authority, (int)SW_SID_LEN,
 	              (const char *)l->sid);
 	if (rc < 0 || (size_t)rc >= sizeof(l->uri)) {
@@ -312,6 +345,13 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 		goto undo;
 	}
 	l->uri_len = (uint16_t)rc;
+	rc = snprintf(l->hdr_paths, sizeof(l->hdr_paths), "To-Path: %s\r\nFrom-Path: %s\r\n",
+	              l->path, l->uri);
+	if (rc < 0 || (size_t)rc >= sizeof(l->hdr_paths)) {
+		rc = -EINVAL;
+		goto undo;
+	}
+	l->hdr_paths_len = (uint16_t)rc;
 	if ((size_t)l->uri_len >= cap) {
 		rc = -ENOBUFS;
 		goto undo;
@@ -323,8 +363,13 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 		goto undo;
 	cds_lfht_add(e->legs_ht, sw_span_hash(l->sid, SW_SID_LEN, e->hash_seed), &l->node);
 	memcpy(uri, l->uri, (size_t)l->uri_len + 1);
-	if (l->active)
-		sw_lcore_connect_leg(&e->lc, l); /* single lcore: the owner is reachable here */
+	if (l->active) {
+		/* RFC 4975 §5.4 / RFC 6135: that lcore dials and binds at its next poll. */
+		struct sw_ring_ent cmd = {{SW_XK_CONNECT, l->idx, atomic_load(&l->gen)}};
+
+		if (sw_ring_put(e->lcs[lp->lcore].ctl, &cmd))
+			sw_ring_flush(e->lcs[lp->lcore].ctl);
+	}
 	if (key != NULL) {
 		memset(key, 0, sizeof(*key));
 		key->conf = c->id;
@@ -352,16 +397,26 @@ sw_leg_del(struct sw_engine *e, const struct msw_ctl_leg_key *key, uint64_t now_
 }
 
 static int
-sw_lcore_init(struct sw_engine *e, struct sw_lcore *lc)
+sw_lcore_init(struct sw_engine *e, struct sw_lcore *lc, uint32_t id)
 {
 	const struct sw_params *p = &e->p;
 	struct msrp_limits lim;
 
 	lc->e = e;
+	lc->id = id;
 	if (p->id_seed != NULL)
-		msrp_id_gen_init_seed(&lc->ids, p->id_seed, 1);
-	else if (msrp_id_gen_init(&lc->ids, 1) != 0)
+		msrp_id_gen_init_seed(&lc->ids, p->id_seed, 2 + id);
+	else if (msrp_id_gen_init(&lc->ids, 2 + id) != 0)
 		return -EIO;
+	lc->ctl = sw_ring_create(1024);
+	lc->xfer = calloc(p->max_xfer, sizeof(*lc->xfer));
+	if (lc->ctl == NULL || lc->xfer == NULL)
+		return -ENOMEM;
+	lc->xfer_free = SW_NONE;
+	for (uint32_t i = p->max_xfer; i-- > 0;) {
+		lc->xfer[i].free_next = lc->xfer_free;
+		lc->xfer_free = i;
+	}
 	lc->conns = calloc(p->max_conns, sizeof(*lc->conns));
 	lc->msgs = calloc(p->max_msgs, sizeof(*lc->msgs));
 	lc->rcpt_pool = calloc((size_t)p->max_msgs * p->max_conf_legs, sizeof(*lc->rcpt_pool));
@@ -406,6 +461,10 @@ sw_lcore_fini(struct sw_engine *e, struct sw_lcore *lc)
 			free(c->hdr_buf);
 		}
 	}
+	for (uint32_t d = 0; d < SW_LCORES_MAX; d++)
+		sw_ring_destroy(lc->to[d]);
+	sw_ring_destroy(lc->ctl);
+	free(lc->xfer);
 	free(lc->conns);
 	free(lc->msgs);
 	free(lc->rcpt_pool);
@@ -425,7 +484,8 @@ sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops,
 	if (p == NULL || tops == NULL || tops->send == NULL || tops->close == NULL ||
 	    bops == NULL || bops->hold == NULL || bops->release == NULL || p->max_legs == 0 ||
 	    p->max_conf_legs < 2 || p->max_conns == 0 || p->max_msgs == 0 || p->max_tx == 0 ||
-	    p->rechunk_bytes < 16 || p->local_authority == NULL ||
+	    p->rechunk_bytes < 16 || p->local_authority == NULL || p->n_lcores == 0 ||
+	    p->n_lcores > SW_LCORES_MAX || p->max_xfer == 0 ||
 	    strlen(p->local_authority) >= SW_URI_MAX - SW_SID_LEN - 16) {
 		errno = EINVAL;
 		return NULL;
@@ -446,8 +506,27 @@ sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops,
 	e->legs = calloc(p->max_legs, sizeof(*e->legs));
 	e->confs = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	e->legs_ht = cds_lfht_new(256, 256, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
-	rc = (e->legs == NULL || e->confs == NULL || e->legs_ht == NULL) ? -ENOMEM
-	                                                                 : sw_lcore_init(e, &e->lc);
+	rc = (e->legs == NULL || e->confs == NULL || e->legs_ht == NULL) ? -ENOMEM : 0;
+	if (rc == 0 && p->id_seed != NULL)
+		msrp_id_gen_init_seed(&e->ctl_ids, p->id_seed, 1);
+	else if (rc == 0 && msrp_id_gen_init(&e->ctl_ids, 1) != 0)
+		rc = -EIO;
+	for (uint32_t i = 0; rc == 0 && i < p->n_lcores; i++)
+		rc = sw_lcore_init(e, &e->lcs[i], i);
+	/* One ring per ordered lcore pair, big enough for every record in flight. */
+	uint32_t cap = 1024;
+
+	while (cap < 2u * (p->max_tx + p->max_xfer) + 1024u)
+		cap <<= 1;
+	for (uint32_t a = 0; rc == 0 && a < p->n_lcores; a++)
+		for (uint32_t b = 0; rc == 0 && b < p->n_lcores; b++) {
+			if (a == b)
+				continue;
+			e->lcs[a].to[b] = sw_ring_create(cap);
+			e->lcs[b].from[a] = e->lcs[a].to[b];
+			if (e->lcs[a].to[b] == NULL)
+				rc = -ENOMEM;
+		}
 	if (rc != 0) {
 		sw_engine_destroy(e);
 		errno = -rc;
@@ -457,10 +536,11 @@ sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops,
 	for (uint32_t i = p->max_legs; i-- > 0;) {
 		e->legs[i].idx = i;
 		e->legs[i].owner = e;
+		e->legs[i].lcore = SW_NONE;
 		e->legs[i].free_next = e->leg_free;
 		e->leg_free = i;
 	}
-	msrp_id_bytes(&e->lc.ids, (uint8_t *)&e->hash_seed, sizeof(e->hash_seed));
+	msrp_id_bytes(&e->ctl_ids, (uint8_t *)&e->hash_seed, sizeof(e->hash_seed));
 	return e;
 }
 
@@ -477,12 +557,27 @@ sw_engine_destroy(struct sw_engine *e)
 		memset(&e->eops, 0, sizeof(e->eops));
 		cds_lfht_for_each_entry(e->confs, &it, c, node) sw_conf_del(e, &c->id, 0);
 	}
+	/* The lcore threads are stopped: run their queued work here until the rings are empty. */
+	for (int round = 0; round < 16; round++) {
+		uint32_t pending = 0;
+
+		for (uint32_t i = 0; i < e->p.n_lcores; i++)
+			if (e->lcs[i].e != NULL)
+				sw_lcore_poll(&e->lcs[i], 0);
+		for (uint32_t i = 0; i < e->p.n_lcores; i++)
+			if (e->lcs[i].e != NULL)
+				pending += sw_lcore_pending(&e->lcs[i]);
+		if (pending == 0)
+			break;
+	}
 	urcu_qsbr_barrier();
 	if (e->confs != NULL)
 		cds_lfht_destroy(e->confs, NULL);
 	if (e->legs_ht != NULL)
 		cds_lfht_destroy(e->legs_ht, NULL);
-	sw_lcore_fini(e, &e->lc);
+	for (uint32_t i = 0; i < SW_LCORES_MAX; i++)
+		if (e->lcs[i].e != NULL)
+			sw_lcore_fini(e, &e->lcs[i]);
 	free(e->legs);
 	free(e);
 }
@@ -490,7 +585,7 @@ sw_engine_destroy(struct sw_engine *e)
 struct sw_lcore *
 sw_engine_lcore(struct sw_engine *e, unsigned int i)
 {
-	return i == 0 ? &e->lc : NULL;
+	return i < e->p.n_lcores ? &e->lcs[i] : NULL;
 }
 
 uint64_t

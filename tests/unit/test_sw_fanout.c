@@ -428,9 +428,11 @@ Test(sw_fanout, slow_recipient_disconnect_policy)
 	tw_send_msg(&w, &alice, "tid00002", "msg2", "", body);
 	cr_assert_eq(w.c[bob.tc].closed, true);
 	cr_assert_eq(tw_cnt(&w, SW_CNT_SLOW_DISCONNECT), 1);
-	sw_conn_closed(w.lc, w.c[bob.tc].eng, w.now_us);
 	cr_assert_eq(w.ev.closed, 1);
-	cr_assert_eq(w.ev.last_close_reason, SW_CLOSE_CONN_CLOSED);
+	cr_assert_eq(w.ev.last_close_reason, SW_CLOSE_SLOW);
+	sw_conn_closed(w.lc, w.c[bob.tc].eng, w.now_us);
+	tw_settle(&w);
+	cr_assert_eq(w.ev.closed, 1); /* one event per leg */
 	tw_fini(&w);
 }
 
@@ -447,7 +449,7 @@ Test(sw_fanout, membership_change_during_transfer, .init = three, .fini = done)
 	tw_leg_add(&w, "conf1", "dave", &dave, NULL);
 	tw_bind(&w, &dave);
 	/* carol leaves mid-message: outcome left. */
-	cr_assert_eq(sw_leg_del(w.e, &carol.key, w.now_us), 0);
+	cr_assert_eq(tw_leg_del(&w, &carol), 0);
 	cr_assert_eq(w.ev.closed, 1);
 	cr_assert_eq(w.c[carol.tc].closed, true);
 	n = tw_chunk(buf, sizeof(buf), &alice, "t2aaaaaa", "msgA", "", "text/plain", 4, 6, "def",
@@ -467,7 +469,7 @@ Test(sw_fanout, membership_change_during_transfer, .init = three, .fini = done)
 	tw_take(&w, dave.tc, &fd);
 	cr_assert_eq(fd.n, 1);
 	/* The deleted leg's session is unknown now. */
-	cr_assert_eq(sw_leg_del(w.e, &carol.key, w.now_us), -ENOENT);
+	cr_assert_eq(tw_leg_del(&w, &carol), -ENOENT);
 	tw_frames_free(&fb);
 	tw_frames_free(&fc);
 	tw_frames_free(&fd);
@@ -512,7 +514,10 @@ Test(sw_fanout, protocol_error_closes)
 	cr_assert_eq(tw_rx(&w, alice.tc, "GET / HTTP/1.1\r\n\r\n"), -EPROTO);
 	cr_assert_eq(w.c[alice.tc].closed, true);
 	cr_assert_eq(tw_cnt(&w, SW_CNT_DROP_PROTO), 1);
+	cr_assert_eq(w.ev.closed, 1);
+	cr_assert_eq(w.ev.last_close_reason, SW_CLOSE_PROTOCOL);
 	sw_conn_closed(w.lc, w.c[alice.tc].eng, w.now_us);
+	cr_assert_eq(w.ev.closed, 1);
 	tw_fini(&w);
 }
 
@@ -537,5 +542,116 @@ Test(sw_fanout, split_feeds_hold_buffers)
 	cr_assert_eq(fb.f[0]->body_len, 26);
 	cr_assert(memcmp(fb.f[0]->body, "abcdefghijklmnopqrstuvwxyz", 26) == 0);
 	tw_frames_free(&fb);
+	tw_fini(&w);
+}
+
+Test(sw_events, history_copies_of_a_chunked_message)
+{
+	char buf[1024];
+	struct tw_leg_opts hist = {.history = true};
+	size_t n;
+
+	tw_init(&w);
+	tw_conf(&w, "c", MSW_CTL_CPIM_OFF, 0);
+	tw_leg_add(&w, "c", "alice", &alice, &hist);
+	tw_leg_add(&w, "c", "bob", &bob, NULL);
+	tw_bind(&w, &alice);
+	tw_bind(&w, &bob);
+	n = tw_chunk(buf, sizeof(buf), &alice, "t1aaaaaa", "msg-h001", "", "text/plain", 1, 6,
+	             "abc", '+');
+	tw_rx_split(&w, alice.tc, buf, n, 0);
+	n = tw_chunk(buf, sizeof(buf), &alice, "t2aaaaaa", "msg-h001", "", "text/plain", 4, 6,
+	             "def", '$');
+	tw_rx_split(&w, alice.tc, buf, n, 0);
+	cr_assert_eq(w.ev.history, 2);
+	cr_assert_str_eq(w.ev.hist_flags, "+$");
+	cr_assert_eq(w.ev.hist_len, 6);
+	cr_assert(memcmp(w.ev.hist, "abcdef", 6) == 0);
+	cr_assert_eq(w.ev.msg_done, 1);
+	/* bob keeps no history: his messages raise no history event. */
+	tw_send_msg(&w, &bob, "t3bbbbbb", "msg-h002", "", "no");
+	cr_assert_eq(w.ev.history, 2);
+	tw_fini(&w);
+}
+
+/* RFC 4975 §5.4 connection reuse: two active legs toward one relay share a connection. */
+Test(sw_fanout, active_legs_reuse_connection_to_same_authority)
+{
+	struct sw_leg_params lp;
+	char uri1[128], uri2[128];
+	struct tw_frames fs;
+	static const char *paths[] = {"msrp://relay.example:2855/r1;tcp msrp://a.example:1/a;tcp",
+	                              "msrp://RELAY.example:2855/r2;tcp msrp://b.example:1/b;tcp"};
+
+	tw_init(&w);
+	tw_conf(&w, "c", MSW_CTL_CPIM_OFF, 0);
+	memset(&lp, 0, sizeof(lp));
+	lp.conf.len = 1;
+	lp.conf.id[0] = 'c';
+	lp.active = true;
+	lp.path = (struct msrp_span){(const uint8_t *)paths[0], (uint32_t)strlen(paths[0])};
+	cr_assert_eq(sw_leg_add(w.e, &lp, uri1, sizeof(uri1), NULL), 0);
+	tw_settle(&w);
+	lp.path = (struct msrp_span){(const uint8_t *)paths[1], (uint32_t)strlen(paths[1])};
+	cr_assert_eq(sw_leg_add(w.e, &lp, uri2, sizeof(uri2), NULL), 0);
+	tw_settle(&w);
+	cr_assert_eq(tw_cnt(&w, SW_CNT_ACTIVE_CONNECT), 1);
+	cr_assert_eq(tw_cnt(&w, SW_CNT_CONN_REUSE), 1);
+	cr_assert_str_eq(w.c[0].dialled, "msrp://relay.example:2855/r1;tcp");
+	cr_assert(!w.c[1].open);
+	/* Both binding SENDs went on the one connection, each with its leg's whole path. */
+	tw_take(&w, 0, &fs);
+	cr_assert_eq(fs.n, 2);
+	cr_assert(tw_span_is(fs.f[0]->f.to_path, paths[0]));
+	cr_assert(tw_span_is(fs.f[1]->f.to_path, paths[1]));
+	cr_assert(tw_span_is(fs.f[1]->f.from_path, uri2));
+	tw_frames_free(&fs);
+	tw_fini(&w);
+}
+
+/* Direction (a=recvonly / a=sendonly of the participant). */
+Test(sw_fanout, direction_recv_only_and_send_only)
+{
+	struct sw_leg_params lp;
+	struct tw_leg dave, erin;
+	struct tw_frames fa, fd, fe;
+	char buf[1024];
+
+	tw_init(&w);
+	tw_conf(&w, "c", MSW_CTL_CPIM_OFF, 0);
+	tw_leg_add(&w, "c", "alice", &alice, NULL);
+	memset(&lp, 0, sizeof(lp));
+	lp.conf.len = 1;
+	lp.conf.id[0] = 'c';
+	snprintf(dave.path, sizeof(dave.path), "msrp://dave.example:7000/sdave;tcp");
+	lp.path = (struct msrp_span){(const uint8_t *)dave.path, (uint32_t)strlen(dave.path)};
+	lp.recv_only = true; /* dave only receives */
+	cr_assert_eq(sw_leg_add(w.e, &lp, dave.uri, sizeof(dave.uri), &dave.key), 0);
+	snprintf(erin.path, sizeof(erin.path), "msrp://erin.example:7000/serin;tcp");
+	lp.path = (struct msrp_span){(const uint8_t *)erin.path, (uint32_t)strlen(erin.path)};
+	lp.recv_only = false;
+	lp.send_only = true; /* erin only sends */
+	cr_assert_eq(sw_leg_add(w.e, &lp, erin.uri, sizeof(erin.uri), &erin.key), 0);
+	tw_bind(&w, &alice);
+	tw_bind(&w, &dave);
+	tw_bind(&w, &erin);
+	tw_send_msg(&w, &alice, "t1aaaaaa", "msg-d001", "", "hi");
+	tw_take(&w, dave.tc, &fd);
+	tw_take(&w, erin.tc, &fe);
+	cr_assert_eq(fd.n, 1);
+	cr_assert_eq(fe.n, 0);
+	tw_frames_free(&fd);
+	size_t n = tw_chunk(buf, sizeof(buf), &dave, "t2dddddd", "msg-d002", "", "text/plain", 1, 2,
+	                    "no", '$');
+
+	tw_rx_split(&w, dave.tc, buf, n, 0);
+	tw_take(&w, dave.tc, &fd);
+	tw_take(&w, alice.tc, &fa);
+	cr_assert_eq(fd.n, 1);
+	cr_assert_eq(fd.f[0]->f.status_code, 403);
+	cr_assert_eq(fa.n, 1); /* only the 200 of its own SEND */
+	cr_assert_eq(tw_cnt(&w, SW_CNT_DROP_RECV_ONLY), 1);
+	tw_frames_free(&fd);
+	tw_frames_free(&fa);
 	tw_fini(&w);
 }

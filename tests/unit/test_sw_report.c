@@ -88,7 +88,7 @@ mixed_outcomes(struct tw_frames *fa)
 	tw_respond(&w, carol.tc, fc.f[0], 200);
 	tw_report(&w, carol.tc, fc.f[0], 403);
 	tw_respond(&w, dave.tc, fd.f[0], 200);
-	cr_assert_eq(sw_leg_del(w.e, &erin.key, w.now_us), 0);
+	cr_assert_eq(tw_leg_del(&w, &erin), 0);
 	cr_assert_eq(tw_cnt(&w, SW_CNT_REPORT_CONSUMED), 2);
 	/* Recipient REPORTs are consumed, never forwarded raw; no switch REPORT yet. */
 	tw_take(&w, alice.tc, fa);

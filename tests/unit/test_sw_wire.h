@@ -35,7 +35,8 @@ struct tw_buf {
 
 struct tw_conn {
 	bool open, closed;
-	uint32_t eng; /* engine connection index */
+	uint32_t lcore; /* engine lcore that owns it */
+	uint32_t eng;   /* engine connection index on that lcore */
 	uint8_t *out;
 	size_t out_len, out_cap;
 	size_t queue_limit;        /* 0 = unlimited; else -ENOBUFS once out_len exceeds it */
@@ -46,7 +47,10 @@ struct tw_conn {
 };
 
 struct tw_ev {
-	unsigned int bound, closed, msg_done, final_report;
+	unsigned int bound, closed, msg_done, final_report, history;
+	uint8_t hist[4096]; /* history bytes, placed at their offsets */
+	size_t hist_len;
+	char hist_flags[16];
 	uint32_t last_close_reason;
 	struct msw_ctl_ev_report last_report;
 };
@@ -57,7 +61,8 @@ struct tw {
 	int bad_release;
 	uint64_t now_us;
 	struct sw_engine *e;
-	struct sw_lcore *lc;
+	struct sw_lcore *lc; /* lcore 0 */
+	unsigned int n_lcores;
 	struct tw_ev ev;
 };
 
@@ -167,6 +172,26 @@ tw_ev_report(void *ctx, const struct msw_ctl_ev_report *ev, const uint8_t *d, ui
 	((struct tw *)ctx)->ev.last_report = *ev;
 }
 
+static void
+tw_ev_history(void *ctx, const struct msw_ctl_ev_msg *ev, uint64_t offset, struct msrp_span ct,
+              const struct sw_seg *body, unsigned int n)
+{
+	struct tw *w = ctx;
+
+	(void)ct;
+	if (w->ev.history < sizeof(w->ev.hist_flags) - 1)
+		w->ev.hist_flags[w->ev.history] = (char)ev->msg_flags;
+	w->ev.history++;
+	for (unsigned int i = 0; i < n; i++) {
+		if (offset + body[i].len <= sizeof(w->ev.hist)) {
+			memcpy(w->ev.hist + offset, body[i].p, body[i].len);
+			if (offset + body[i].len > w->ev.hist_len)
+				w->ev.hist_len = offset + body[i].len;
+		}
+		offset += body[i].len;
+	}
+}
+
 static const uint8_t tw_seed[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 
 static inline void
@@ -174,8 +199,8 @@ tw_init_params(struct tw *w, const struct sw_params *p)
 {
 	static const struct sw_transport_ops tops = {tw_send, tw_close, tw_connect};
 	static const struct sw_buf_ops bops = {tw_hold, tw_release};
-	static const struct sw_event_ops eops = {tw_ev_bound, tw_ev_closed, tw_ev_msg,
-	                                         tw_ev_report};
+	static const struct sw_event_ops eops = {tw_ev_bound, tw_ev_closed, tw_ev_msg, tw_ev_report,
+	                                         tw_ev_history};
 
 	memset(w, 0, sizeof(*w));
 	urcu_qsbr_register_thread();
@@ -183,6 +208,27 @@ tw_init_params(struct tw *w, const struct sw_params *p)
 	w->e = sw_engine_create(p, &tops, w, &bops, w, &eops, w);
 	cr_assert_not_null(w->e);
 	w->lc = sw_engine_lcore(w->e, 0);
+	w->n_lcores = p->n_lcores;
+}
+
+/*
+ * Run every lcore's housekeeping (one thread plays all lcores, deterministically) until no
+ * ring holds work: copies handed over, outcomes returned, control commands applied.
+ */
+static inline void
+tw_settle(struct tw *w)
+{
+	for (int round = 0; round < 32; round++) {
+		uint32_t pending = 0;
+
+		for (unsigned int i = 0; i < w->n_lcores; i++)
+			sw_lcore_poll(sw_engine_lcore(w->e, i), w->now_us);
+		for (unsigned int i = 0; i < w->n_lcores; i++)
+			pending += sw_lcore_pending(sw_engine_lcore(w->e, i));
+		if (pending == 0)
+			return;
+	}
+	cr_assert_fail("lcores did not settle");
 }
 
 static inline void
@@ -228,18 +274,26 @@ tw_fini(struct tw *w)
 	cr_assert_eq(w->live_bufs, 0, "%d receive buffers leaked", w->live_bufs);
 }
 
-/* A participant connects (passive side for the switch). */
+/* A participant connects (passive side for the switch), served by lcore lcore. */
 static inline unsigned int
-tw_accept(struct tw *w)
+tw_accept_on(struct tw *w, unsigned int lcore)
 {
 	for (unsigned int i = 0; i < TW_CONNS; i++)
 		if (!w->c[i].open) {
 			w->c[i].open = true;
-			cr_assert_eq(sw_conn_open(w->lc, i, &w->c[i].eng), 0);
+			w->c[i].lcore = lcore;
+			cr_assert_eq(sw_conn_open(sw_engine_lcore(w->e, lcore), i, &w->c[i].eng),
+			             0);
 			return i;
 		}
 	cr_assert_fail("no free test connection");
 	return 0;
+}
+
+static inline unsigned int
+tw_accept(struct tw *w)
+{
+	return tw_accept_on(w, 0);
 }
 
 /* Bytes from the participant on tc, fed in pieces of split bytes (0 = one buffer). */
@@ -259,11 +313,12 @@ tw_rx_split(struct tw *w, unsigned int tc, const void *bytes, size_t len, size_t
 		b->len = (uint32_t)n;
 		memcpy(b->data, (const uint8_t *)bytes + off, n);
 		w->live_bufs++;
-		rc = sw_conn_rx(w->lc, w->c[tc].eng, b->data, (uint32_t)n,
-		                (struct sw_buf *)(void *)b, w->now_us);
+		rc = sw_conn_rx(sw_engine_lcore(w->e, w->c[tc].lcore), w->c[tc].eng, b->data,
+		                (uint32_t)n, (struct sw_buf *)(void *)b, w->now_us);
 		tw_release(w, (struct sw_buf *)(void *)b);
 		off += n;
 	}
+	tw_settle(w);
 	urcu_qsbr_quiescent_state();
 	return rc;
 }
@@ -278,7 +333,7 @@ static inline void
 tw_advance(struct tw *w, uint64_t us)
 {
 	w->now_us += us;
-	sw_lcore_poll(w->lc, w->now_us);
+	tw_settle(w);
 	urcu_qsbr_quiescent_state();
 }
 
@@ -407,7 +462,7 @@ tw_conf(struct tw *w, const char *id, uint8_t policy, uint32_t max_size)
 	memcpy(cc.conf.id, id, cc.conf.len);
 	cc.cpim_policy = policy;
 	cc.max_size = max_size;
-	cr_assert_eq(sw_conf_create(w->e, &cc, (struct msrp_span){NULL, 0}), 0);
+	cr_assert_eq(sw_conf_create(w->e, &cc, NULL), 0);
 }
 
 struct tw_leg_opts {
@@ -416,6 +471,7 @@ struct tw_leg_opts {
 	bool anonymous;
 	const char *alias;
 	bool active;
+	bool history;
 };
 
 static inline void
@@ -440,7 +496,19 @@ tw_leg_add(struct tw *w, const char *conf, const char *name, struct tw_leg *l,
 	lp.max_size = o != NULL ? o->max_size : 0;
 	lp.anonymous = o != NULL && o->anonymous;
 	lp.active = o != NULL && o->active;
+	lp.history = o != NULL && o->history;
 	cr_assert_eq(sw_leg_add(w->e, &lp, l->uri, sizeof(l->uri), &l->key), 0);
+	tw_settle(w);
+}
+
+/* LEG_DEL from the control plane, then the lcores apply it. */
+static inline int
+tw_leg_del(struct tw *w, const struct tw_leg *l)
+{
+	int rc = sw_leg_del(w->e, &l->key, w->now_us);
+
+	tw_settle(w);
+	return rc;
 }
 
 /* Build a SEND chunk from a participant to its leg. */
@@ -484,12 +552,12 @@ tw_send_msg(struct tw *w, const struct tw_leg *l, const char *tid, const char *m
 
 /* Bind a leg: the participant connects and sends a bodiless SEND (RFC 4975 §5.4). */
 static inline void
-tw_bind(struct tw *w, struct tw_leg *l)
+tw_bind_on(struct tw *w, struct tw_leg *l, unsigned int lcore)
 {
 	char buf[1024];
 	struct tw_frames fs;
 
-	l->tc = tw_accept(w);
+	l->tc = tw_accept_on(w, lcore);
 	snprintf(buf, sizeof(buf),
 	         "MSRP bind0001 SEND\r\nTo-Path: %s\r\nFrom-Path: %s\r\nMessage-ID: bind0001\r\n"
 	         "-------bind0001$\r\n",
@@ -501,8 +569,19 @@ tw_bind(struct tw *w, struct tw_leg *l)
 	tw_frames_free(&fs);
 }
 
+static inline void
+tw_bind(struct tw *w, struct tw_leg *l)
+{
+	tw_bind_on(w, l, 0);
+}
+
+/* Counter summed over the lcores. */
 static inline uint64_t
 tw_cnt(struct tw *w, enum sw_cnt id)
 {
-	return sw_lcore_counter(w->lc, id);
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < w->n_lcores; i++)
+		n += sw_lcore_counter(sw_engine_lcore(w->e, i), id);
+	return n;
 }
