@@ -63,17 +63,67 @@ echo_accept(void *lctx, struct tcp_handle h, void **cctx)
 	return 0;
 }
 
+/*
+ * Splits off the longest prefix of whole segments of m holding at most max bytes (zero
+ * copy: the chain is cut between segments). Returns the prefix and leaves the rest in *m,
+ * or NULL when even the first segment is larger than max.
+ */
+static struct rte_mbuf *
+echo_split(struct rte_mbuf **m, uint32_t max)
+{
+	struct rte_mbuf *head = *m, *s = head, *prev = NULL;
+	uint32_t taken = 0, total = rte_pktmbuf_pkt_len(head);
+	uint16_t segs = 0, nb = head->nb_segs;
+
+	while (s != NULL && taken + s->data_len <= max) {
+		taken += s->data_len;
+		segs++;
+		prev = s;
+		s = s->next;
+	}
+	if (prev == NULL)
+		return NULL;
+	if (s == NULL) {
+		*m = NULL;
+		return head;
+	}
+	prev->next = NULL;
+	s->pkt_len = total - taken;
+	s->nb_segs = (uint16_t)(nb - segs);
+	head->pkt_len = taken;
+	head->nb_segs = segs;
+	*m = s;
+	return head;
+}
+
 static void
 echo_try(struct echo_conn *c)
 {
 	struct echo *e = c->e;
 
-	if (c->pending != NULL) {
-		uint32_t len = rte_pktmbuf_pkt_len(c->pending);
+	/*
+	 * Send as much as fits, cutting the pending chain between segments: the window may
+	 * let in slightly more than one send buffer (scaled windows round up), so waiting
+	 * for the whole chain to fit could wait forever.
+	 */
+	while (c->pending != NULL) {
+		uint32_t space = tcp_send_space(e->tcp, c->h);
+		struct rte_mbuf *part = echo_split(&c->pending, space);
+		uint32_t len;
 
-		if (tcp_send(e->tcp, c->h, c->pending, *e->now_us) != 0)
-			return; /* -EAGAIN: writable follows */
-		c->pending = NULL;
+		if (part == NULL) {
+			tcp_want_writable(e->tcp, c->h);
+			return;
+		}
+		len = rte_pktmbuf_pkt_len(part);
+		if (tcp_send(e->tcp, c->h, part, *e->now_us) != 0) {
+			/* Cannot happen after tcp_send_space; keep the bytes, retry later. */
+			if (c->pending != NULL)
+				rte_pktmbuf_chain(part, c->pending);
+			c->pending = part;
+			tcp_want_writable(e->tcp, c->h);
+			return;
+		}
 		tcp_recv_done(e->tcp, c->h, len, *e->now_us);
 	}
 	if (c->peer_closed)
@@ -127,11 +177,11 @@ echo_closed(void *ctx, struct tcp_handle h, int err)
 }
 
 static const struct tcp_app_ops echo_ops = {
-	.accept = echo_accept,
-	.recv = echo_recv,
-	.peer_closed = echo_peer_closed,
-	.writable = echo_writable,
-	.closed = echo_closed,
+        .accept = echo_accept,
+        .recv = echo_recv,
+        .peer_closed = echo_peer_closed,
+        .writable = echo_writable,
+        .closed = echo_closed,
 };
 
 int

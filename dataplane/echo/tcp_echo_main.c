@@ -8,8 +8,9 @@
  *                [--idle-us N]
  *
  * Runs on the main lcore over the first ethdev port until SIGINT/SIGTERM, then prints one
- * JSON object with its counters on stdout (SIGUSR1 prints one at run time). Without --file-prefix or --no-shconf in the EAL
- * arguments it adds --no-shconf --file-prefix=msw-tcp-echo-<pid> itself.
+ * JSON object with its counters on stdout (SIGUSR1 prints one at run time). Without
+ * --file-prefix or --no-shconf in the EAL arguments it adds
+ * --no-shconf --file-prefix=msw-tcp-echo-<pid> itself.
  */
 
 #include <arpa/inet.h>
@@ -59,9 +60,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: msw-tcp-echo [EAL args] -- --ip A.B.C.D/NN --port P "
-			"[--gateway A.B.C.D] [--impair drop=R,dup=R,reorder=R,corrupt=R] "
-			"[--seed N] [--mbufs N] [--max-conns N] [--syn-backlog N] "
-			"[--time-wait-ms N] [--rto-min-ms N] [--idle-us N]\n");
+	                "[--gateway A.B.C.D] [--impair drop=R,dup=R,reorder=R,corrupt=R] "
+	                "[--seed N] [--mbufs N] [--max-conns N] [--syn-backlog N] "
+	                "[--time-wait-ms N] [--rto-min-ms N] [--idle-us N]\n");
 }
 
 static int
@@ -74,7 +75,7 @@ parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out, const char *wh
 	v = strtoul(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
 		fprintf(stderr, "msw-tcp-echo: %s: '%s' is not a number in %u..%u\n", what, s, lo,
-			hi);
+		        hi);
 		return -1;
 	}
 	*out = (uint32_t)v;
@@ -85,13 +86,18 @@ static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
-		{"ip", required_argument, NULL, 'i'},	     {"port", required_argument, NULL, 'p'},
-		{"gateway", required_argument, NULL, 'g'},   {"impair", required_argument, NULL, 'I'},
-		{"seed", required_argument, NULL, 's'},	     {"mbufs", required_argument, NULL, 'm'},
-		{"max-conns", required_argument, NULL, 'c'}, {"syn-backlog", required_argument, NULL, 'b'},
-		{"time-wait-ms", required_argument, NULL, 't'},
-		{"rto-min-ms", required_argument, NULL, 'r'},
-		{"idle-us", required_argument, NULL, 'd'},   {NULL, 0, NULL, 0},
+	        {"ip", required_argument, NULL, 'i'},
+	        {"port", required_argument, NULL, 'p'},
+	        {"gateway", required_argument, NULL, 'g'},
+	        {"impair", required_argument, NULL, 'I'},
+	        {"seed", required_argument, NULL, 's'},
+	        {"mbufs", required_argument, NULL, 'm'},
+	        {"max-conns", required_argument, NULL, 'c'},
+	        {"syn-backlog", required_argument, NULL, 'b'},
+	        {"time-wait-ms", required_argument, NULL, 't'},
+	        {"rto-min-ms", required_argument, NULL, 'r'},
+	        {"idle-us", required_argument, NULL, 'd'},
+	        {NULL, 0, NULL, 0},
 	};
 	bool have_ip = false, have_port = false;
 	int c;
@@ -132,7 +138,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			struct in_addr a;
 
 			if (inet_pton(AF_INET, optarg, &a) != 1) {
-				fprintf(stderr, "msw-tcp-echo: --gateway: bad address '%s'\n", optarg);
+				fprintf(stderr, "msw-tcp-echo: --gateway: bad address '%s'\n",
+				        optarg);
 				return -1;
 			}
 			o->gateway = ntohl(a.s_addr);
@@ -147,9 +154,9 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'I':
 			if (port_impair_parse(optarg, &o->imp) != 0) {
 				fprintf(stderr,
-					"msw-tcp-echo: --impair: '%s': want drop=R,dup=R,reorder=R,"
-					"corrupt=R with each R in 0..1\n",
-					optarg);
+				        "msw-tcp-echo: --impair: '%s': want drop=R,dup=R,reorder=R,"
+				        "corrupt=R with each R in 0..1\n",
+				        optarg);
 				return -1;
 			}
 			break;
@@ -159,7 +166,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			errno = 0;
 			o->seed = strtoull(optarg, &end, 10);
 			if (errno != 0 || *end != '\0' || end == optarg) {
-				fprintf(stderr, "msw-tcp-echo: --seed: '%s' is not a number\n", optarg);
+				fprintf(stderr, "msw-tcp-echo: --seed: '%s' is not a number\n",
+				        optarg);
 				return -1;
 			}
 			break;
@@ -214,7 +222,8 @@ eal_args_with_prefix(int argc, char **argv, int *out_argc)
 			eal_end = i;
 			break;
 		}
-		if (strncmp(argv[i], "--file-prefix", 13) == 0 || strcmp(argv[i], "--no-shconf") == 0)
+		if (strncmp(argv[i], "--file-prefix", 13) == 0 ||
+		    strcmp(argv[i], "--no-shconf") == 0)
 			chosen = true;
 	}
 	v = calloc((size_t)argc + 3, sizeof(*v));
@@ -255,8 +264,7 @@ clock_us(uint64_t hz)
 }
 
 static void
-print_json(struct tcp_stack *tcp, struct net_iface *ifc, struct rte_mempool *pool,
-	   struct port *prt)
+print_json(struct tcp_stack *tcp, struct net_iface *ifc, struct rte_mempool *pool, struct port *prt)
 {
 	struct tcp_stats *ts = tcp_stack_stats(tcp);
 	struct net_stats *ns = net_iface_stats(ifc);
@@ -280,7 +288,8 @@ print_json(struct tcp_stack *tcp, struct net_iface *ifc, struct rte_mempool *poo
 	for (int i = 0; i < NET_DROP_MAX; i++)
 		printf(",\"net_%s\":%lu", net_drop_names[i],
 		       (unsigned long)net_stat_read(&ns->drop[i]));
-	printf(",\"port_tx_full\":%lu}", (unsigned long)port_stat_read(&prt->q[0].cnt[PORT_CNT_TX_FULL]));
+	printf(",\"port_tx_full\":%lu}",
+	       (unsigned long)port_stat_read(&prt->q[0].cnt[PORT_CNT_TX_FULL]));
 	printf(",\"impair\":{");
 	for (int i = PORT_CNT_IMP_RX_DROP; i < PORT_CNT_MAX; i++)
 		printf("%s\"%s\":%lu", i == PORT_CNT_IMP_RX_DROP ? "" : ",", port_cnt_names[i],
@@ -332,10 +341,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	pool = rte_pktmbuf_pool_create("echo_pool", o.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       (int)rte_socket_id());
+	                               (int)rte_socket_id());
 	if (pool == NULL) {
 		fprintf(stderr, "msw-tcp-echo: mempool of %u mbufs: %s\n", o.mbufs,
-			rte_strerror(rte_errno));
+		        rte_strerror(rte_errno));
 		rte_eal_cleanup();
 		return 1;
 	}
@@ -392,6 +401,7 @@ main(int argc, char **argv)
 		if (dump) {
 			dump = 0;
 			print_json(tcp, ifc, pool, &prt);
+			tcp_stack_dump(tcp, stderr, 16);
 		}
 		if (got == 0 && o.idle_us != 0)
 			usleep(o.idle_us); /* shared test machines; production polls */

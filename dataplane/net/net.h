@@ -55,19 +55,19 @@ struct net_port_ops {
  * the L4 header and is trimmed to the IPv4 payload (Ethernet padding removed).
  */
 typedef void net_l4_rx_fn(void *ctx, struct rte_mbuf *m, uint32_t src_ip, uint32_t dst_ip,
-			  uint64_t now_us);
+                          uint64_t now_us);
 
 struct net_params {
 	struct rte_ether_addr mac;
-	uint32_t ip;		/* our address */
-	uint8_t prefix_len;	/* netmask length, 0..32 */
-	uint32_t gateway;	/* 0: no default route */
-	uint16_t mtu;		/* IPv4 MTU (the TCP MSS is derived from it) */
-	uint32_t arp_entries;	/* cache size, rounded up to a power of two, >= 8 */
-	uint32_t arp_timeout_ms;	/* lifetime of a resolved entry */
-	uint32_t arp_retry_ms;		/* interval between requests while resolving */
-	uint32_t arp_retries;		/* requests before the queued packets are dropped */
-	int socket_id;		/* NUMA node for the iface memory */
+	uint32_t ip;             /* our address */
+	uint8_t prefix_len;      /* netmask length, 0..32 */
+	uint32_t gateway;        /* 0: no default route */
+	uint16_t mtu;            /* IPv4 MTU (the TCP MSS is derived from it) */
+	uint32_t arp_entries;    /* cache size, rounded up to a power of two, >= 8 */
+	uint32_t arp_timeout_ms; /* lifetime of a resolved entry */
+	uint32_t arp_retry_ms;   /* interval between requests while resolving */
+	uint32_t arp_retries;    /* requests before the queued packets are dropped */
+	int socket_id;           /* NUMA node for the iface memory */
 };
 
 /* Defaults: MTU 1500, 256 ARP entries, 5 min lifetime, 1 s retry, 3 tries. */
@@ -80,7 +80,7 @@ struct net_iface;
  * ICMP replies). Returns NULL and sets errno (EINVAL, ENOMEM). Slow path.
  */
 struct net_iface *net_iface_create(const struct net_params *p, struct rte_mempool *pool,
-				   const struct net_port_ops *ops, void *port_ctx);
+                                   const struct net_port_ops *ops, void *port_ctx);
 /* Frees the iface and every packet still waiting for ARP. NULL is accepted. */
 void net_iface_destroy(struct net_iface *ifc);
 
@@ -103,7 +103,7 @@ void net_rx(struct net_iface *ifc, struct rte_mbuf *m, uint64_t now_us);
  * Returns 0, or -EHOSTUNREACH/-ENOBUFS/-ENOSPC when the packet was dropped.
  */
 int net_ipv4_output(struct net_iface *ifc, struct rte_mbuf *m, uint32_t dst_ip, uint8_t proto,
-		    uint64_t now_us);
+                    uint64_t now_us);
 
 /* Hands every staged frame to the port; frames it refuses are dropped (TX_FULL). */
 void net_flush(struct net_iface *ifc);
@@ -132,7 +132,7 @@ uint32_t net_pseudo_sum(uint32_t src_ip, uint32_t dst_ip, uint8_t proto, uint32_
  * is included). Works on multi-segment mbufs.
  */
 uint16_t net_l4_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint32_t src_ip,
-		      uint32_t dst_ip, uint8_t proto);
+                      uint32_t dst_ip, uint8_t proto);
 
 static inline void
 net_stat_add(uint64_t *c, uint64_t n)

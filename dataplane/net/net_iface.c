@@ -16,10 +16,10 @@
 
 #include "net/net.h"
 
-#define NET_TX_STAGE	 64 /* frames staged before a forced flush */
-#define NET_ARP_WAYS	 8  /* set-associative ARP cache: an address lives in 8 slots */
-#define NET_ARP_PENDING	 16 /* packets held per unresolved address (RFC 1122 §2.3.2.2: >= 1) */
-#define NET_ARP_TICK_US	 10000
+#define NET_TX_STAGE    64 /* frames staged before a forced flush */
+#define NET_ARP_WAYS    8  /* set-associative ARP cache: an address lives in 8 slots */
+#define NET_ARP_PENDING 16 /* packets held per unresolved address (RFC 1122 §2.3.2.2: >= 1) */
+#define NET_ARP_TICK_US 10000
 
 const char *const net_cnt_names[NET_CNT_MAX] = {
 #define NET_CNT(sym, name, doc) [NET_CNT_##sym] = #name,
@@ -96,7 +96,7 @@ net_params_default(struct net_params *p)
 
 struct net_iface *
 net_iface_create(const struct net_params *p, struct rte_mempool *pool,
-		 const struct net_port_ops *ops, void *port_ctx)
+                 const struct net_port_ops *ops, void *port_ctx)
 {
 	struct net_iface *ifc;
 	uint32_t n;
@@ -114,7 +114,7 @@ net_iface_create(const struct net_params *p, struct rte_mempool *pool,
 	}
 	n = rte_align32pow2(p->arp_entries < NET_ARP_WAYS ? NET_ARP_WAYS : p->arp_entries);
 	ifc->arp = rte_zmalloc_socket("net_arp", n * sizeof(*ifc->arp), RTE_CACHE_LINE_SIZE,
-				      p->socket_id);
+	                              p->socket_id);
 	if (ifc->arp == NULL) {
 		rte_free(ifc);
 		errno = ENOMEM;
@@ -195,7 +195,7 @@ net_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_
 		if (seglen > len - done)
 			seglen = len - done;
 		tmp = __rte_raw_cksum_reduce(
-			__rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off), seglen, 0));
+		        __rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off), seglen, 0));
 		if (done & 1)
 			tmp = rte_bswap16((uint16_t)tmp);
 		sum += tmp;
@@ -208,8 +208,8 @@ net_raw_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_
 }
 
 uint16_t
-net_l4_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint32_t src_ip,
-	     uint32_t dst_ip, uint8_t proto)
+net_l4_cksum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint32_t src_ip, uint32_t dst_ip,
+             uint8_t proto)
 {
 	uint16_t raw = 0;
 	uint32_t sum;
@@ -334,7 +334,7 @@ net_arp_add_static(struct net_iface *ifc, uint32_t ip, const struct rte_ether_ad
 
 static void
 net_eth_fill(struct net_iface *ifc, struct rte_ether_hdr *eh, const struct rte_ether_addr *dst,
-	     uint16_t type)
+             uint16_t type)
 {
 	eh->dst_addr = *dst;
 	eh->src_addr = ifc->p.mac;
@@ -344,7 +344,7 @@ net_eth_fill(struct net_iface *ifc, struct rte_ether_hdr *eh, const struct rte_e
 /* Builds and stages an ARP packet (RFC 826 packet format). */
 static int
 net_arp_send(struct net_iface *ifc, uint16_t op, const struct rte_ether_addr *eth_dst,
-	     const struct rte_ether_addr *tha, uint32_t tip)
+             const struct rte_ether_addr *tha, uint32_t tip)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(ifc->pool);
 	struct rte_ether_hdr *eh;
@@ -392,7 +392,7 @@ static void
 net_eth_output(struct net_iface *ifc, struct rte_mbuf *m, const struct rte_ether_addr *dst)
 {
 	struct rte_ether_hdr *eh =
-		(struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(struct rte_ether_hdr));
+	        (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(struct rte_ether_hdr));
 
 	if (eh == NULL) {
 		net_drop(ifc, m, NET_DROP_NO_HEADROOM);
@@ -405,7 +405,7 @@ net_eth_output(struct net_iface *ifc, struct rte_mbuf *m, const struct rte_ether
 /* RFC 826 "Packet Reception": merge the sender into the cache, release waiting packets. */
 static void
 net_arp_learn(struct net_iface *ifc, uint32_t ip, const struct rte_ether_addr *mac, bool create,
-	      uint64_t now_us)
+              uint64_t now_us)
 {
 	struct net_arp_entry *e = net_arp_find(ifc, ip);
 
@@ -530,7 +530,7 @@ net_tick(struct net_iface *ifc, uint64_t now_us)
 
 int
 net_ipv4_output(struct net_iface *ifc, struct rte_mbuf *m, uint32_t dst_ip, uint8_t proto,
-		uint64_t now_us)
+                uint64_t now_us)
 {
 	struct rte_ipv4_hdr *ih;
 	struct net_arp_entry *e;
@@ -555,7 +555,8 @@ net_ipv4_output(struct net_iface *ifc, struct rte_mbuf *m, uint32_t dst_ip, uint
 	ih->hdr_checksum = rte_ipv4_cksum(ih);
 	net_cnt(ifc, NET_CNT_IP_TX);
 
-	if (dst_ip == 0xffffffffu || (ifc->netmask != 0 && (dst_ip | ifc->netmask) == 0xffffffffu)) {
+	if (dst_ip == 0xffffffffu ||
+	    (ifc->netmask != 0 && (dst_ip | ifc->netmask) == 0xffffffffu)) {
 		net_eth_output(ifc, m, &net_bcast);
 		return 0;
 	}
@@ -583,8 +584,7 @@ net_ipv4_output(struct net_iface *ifc, struct rte_mbuf *m, uint32_t dst_ip, uint
 		e->npending = 0;
 		e->tries = 1;
 		e->deadline_us = now_us + (uint64_t)ifc->p.arp_retry_ms * 1000;
-		if (net_arp_send(ifc, RTE_ARP_OP_REQUEST, &net_bcast, &net_zero_mac, next_hop) ==
-		    0)
+		if (net_arp_send(ifc, RTE_ARP_OP_REQUEST, &net_bcast, &net_zero_mac, next_hop) == 0)
 			net_cnt(ifc, NET_CNT_ARP_REQ_TX);
 	}
 	if (e->npending == NET_ARP_PENDING) {

@@ -26,16 +26,16 @@ const char *const port_cnt_names[PORT_CNT_MAX] = {
 
 /* The RSS key we program (Microsoft's default Toeplitz key): port_rss_lands_on needs it. */
 static uint8_t port_rss_key[40] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
-	0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
-	0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+        0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+        0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+        0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
 };
 
 static inline void
 port_cnt_add(struct port_queue *q, enum port_cnt c, uint64_t n)
 {
 	__atomic_store_n(&q->cnt[c], __atomic_load_n(&q->cnt[c], __ATOMIC_RELAXED) + n,
-			 __ATOMIC_RELAXED);
+	                 __ATOMIC_RELAXED);
 }
 
 static inline uint64_t
@@ -115,7 +115,7 @@ port_open(struct port *p, const struct port_desc *d, char *err, size_t errlen)
 		rc = rte_dev_probe(d->devargs);
 		if (rc != 0 || rte_eth_dev_get_port_by_name(d->name, &pid) != 0) {
 			snprintf(err, errlen, "port %s: probing '%s' failed: %s", d->name,
-				 d->devargs, rte_strerror(-rc));
+			         d->devargs, rte_strerror(-rc));
 			return rc != 0 ? rc : -ENODEV;
 		}
 	}
@@ -126,7 +126,7 @@ port_open(struct port *p, const struct port_desc *d, char *err, size_t errlen)
 	}
 	if (d->nb_queues > info.max_rx_queues || d->nb_queues > info.max_tx_queues) {
 		snprintf(err, errlen, "port %s: %u queues requested, device has %u rx / %u tx",
-			 d->name, d->nb_queues, info.max_rx_queues, info.max_tx_queues);
+		         d->name, d->nb_queues, info.max_rx_queues, info.max_tx_queues);
 		return -EINVAL;
 	}
 	memset(&conf, 0, sizeof(conf));
@@ -160,13 +160,13 @@ port_open(struct port *p, const struct port_desc *d, char *err, size_t errlen)
 			return -EINVAL;
 		}
 		rc = rte_eth_rx_queue_setup(pid, i, d->nb_rxd ? d->nb_rxd : 1024, (unsigned)sock,
-					    NULL, d->pools[i]);
+		                            NULL, d->pools[i]);
 		if (rc == 0)
 			rc = rte_eth_tx_queue_setup(pid, i, d->nb_txd ? d->nb_txd : 1024,
-						    (unsigned)sock, NULL);
+			                            (unsigned)sock, NULL);
 		if (rc != 0) {
 			snprintf(err, errlen, "port %s: queue %u setup: %s", d->name, i,
-				 rte_strerror(-rc));
+			         rte_strerror(-rc));
 			return rc;
 		}
 		q->port_id = pid;
@@ -230,7 +230,7 @@ port_flip_bit(struct port_queue *q, struct rte_mbuf *m)
  */
 static uint16_t
 port_impair_apply(struct port_queue *q, const struct port_impair *imp, bool tx,
-		  struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out, struct rte_mbuf **held)
+                  struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf **out, struct rte_mbuf **held)
 {
 	uint16_t k = 0;
 	enum port_cnt c_drop = tx ? PORT_CNT_IMP_TX_DROP : PORT_CNT_IMP_RX_DROP;
@@ -349,7 +349,7 @@ port_tx_burst(struct port_queue *q, struct rte_mbuf **pkts, uint16_t n)
 	while (done < n) {
 		uint16_t chunk = n - done > 64 ? 64 : n - done;
 		uint16_t k = port_impair_apply(q, &q->tx_imp, true, pkts + done, chunk, out,
-					       &q->tx_held);
+		                               &q->tx_held);
 
 		if (k > 0)
 			port_tx_raw(q, out, k);
@@ -360,7 +360,7 @@ port_tx_burst(struct port_queue *q, struct rte_mbuf **pkts, uint16_t n)
 
 bool
 port_rss_lands_on(const struct port *p, uint32_t src_ip, uint32_t dst_ip, uint16_t src_port,
-		  uint16_t dst_port, uint16_t queue)
+                  uint16_t dst_port, uint16_t queue)
 {
 	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
 	struct rte_eth_dev_info info;

@@ -43,7 +43,7 @@ struct port_desc {
 	const char *devargs;
 	uint16_t nb_queues; /* one per worker lcore; > 1 enables RSS */
 	uint16_t nb_rxd, nb_txd;
-	uint16_t mtu;	    /* 0: leave the device default */
+	uint16_t mtu;                               /* 0: leave the device default */
 	struct rte_mempool *pools[PORT_MAX_QUEUES]; /* RX pool per queue (the lcore's pool) */
 	struct port_impair rx_impair, tx_impair;
 	uint64_t seed; /* impairment PRNG seed (repeatable runs) */
@@ -90,8 +90,8 @@ uint16_t port_tx_burst(struct port_queue *q, struct rte_mbuf **pkts, uint16_t n)
 int port_impair_parse(const char *s, struct port_impair *imp);
 
 /* True when the device's RSS would deliver this IPv4/TCP flow (as received) to queue. */
-bool port_rss_lands_on(const struct port *p, uint32_t src_ip, uint32_t dst_ip,
-		       uint16_t src_port, uint16_t dst_port, uint16_t queue);
+bool port_rss_lands_on(const struct port *p, uint32_t src_ip, uint32_t dst_ip, uint16_t src_port,
+                       uint16_t dst_port, uint16_t queue);
 
 static inline uint64_t
 port_stat_read(const uint64_t *c)

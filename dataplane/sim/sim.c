@@ -17,8 +17,9 @@ sim_eal_init(const char *tag)
 {
 	static bool done;
 	char prefix[64];
-	char *argv[] = {"msw-sim",	"--no-huge", "--no-shconf", prefix, "-m", "256",
-			"--no-pci",	"-l",	     "0",	    "--log-level=error", NULL};
+	char *argv[] = {"msw-sim", "--no-huge", "--no-shconf", prefix, "-m",
+	                "256",     "--no-pci",  "-l",          "0",    "--log-level=error",
+	                NULL};
 
 	if (done)
 		return 0;
@@ -181,7 +182,7 @@ static const struct net_port_ops sim_port_ops = {.tx_burst = sim_tx0};
 
 static int
 sim_node_init(struct sim *s, unsigned int side, const char *tag, const struct sim_node_conf *c,
-	      const struct rte_ether_addr *peer_mac, uint32_t peer_ip)
+              const struct rte_ether_addr *peer_mac, uint32_t peer_ip)
 {
 	struct sim_node *n = &s->node[side];
 	struct net_params np;
@@ -193,7 +194,7 @@ sim_node_init(struct sim *s, unsigned int side, const char *tag, const struct si
 	snprintf(name, sizeof(name), "sim%u_%s", side, tag);
 	/* No per-lcore cache: the in-use count must be exact for leak checks. */
 	n->pool = rte_pktmbuf_pool_create(name, c->mbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					  SOCKET_ID_ANY);
+	                                  SOCKET_ID_ANY);
 	if (n->pool == NULL)
 		return -rte_errno;
 	net_params_default(&np);
@@ -213,7 +214,7 @@ sim_node_init(struct sim *s, unsigned int side, const char *tag, const struct si
 
 int
 sim_create(struct sim *s, const char *tag, uint64_t seed, uint64_t delay_us,
-	   const struct sim_node_conf *c0, const struct sim_node_conf *c1)
+           const struct sim_node_conf *c0, const struct sim_node_conf *c1)
 {
 	int rc;
 

@@ -59,7 +59,7 @@ struct sim_pkt {
 
 struct sim {
 	uint64_t now_us;
-	uint64_t delay_us;    /* one-way latency */
+	uint64_t delay_us; /* one-way latency */
 	uint64_t order;
 	struct sim_rng rng;
 	struct sim_impair imp[2]; /* per direction: [0] = node 0 -> node 1 */
@@ -82,7 +82,7 @@ struct sim_node_conf {
  * after tag, so several simulations may live in one process one after the other.
  */
 int sim_create(struct sim *s, const char *tag, uint64_t seed, uint64_t delay_us,
-	       const struct sim_node_conf *c0, const struct sim_node_conf *c1);
+               const struct sim_node_conf *c0, const struct sim_node_conf *c1);
 /* Frees packets in flight, stacks, interfaces and pools. */
 void sim_destroy(struct sim *s);
 

@@ -43,7 +43,7 @@ struct sim_client_conn {
 	struct sim_client *cl;
 	struct tcp_handle h;
 	uint64_t seed;
-	uint64_t total;	   /* bytes to send */
+	uint64_t total;    /* bytes to send */
 	uint64_t tx_off;   /* bytes queued */
 	uint64_t rx_off;   /* bytes echoed back and verified */
 	uint64_t mismatch; /* first bad offset + 1, 0 = none */
@@ -69,6 +69,6 @@ uint8_t sim_stream_byte(uint64_t seed, uint64_t i);
 
 /* Opens one connection sending total bytes; returns its index or -errno. */
 int sim_client_open(struct sim_client *cl, uint32_t dst_ip, uint16_t port, uint64_t seed,
-		    uint64_t total);
+                    uint64_t total);
 /* Queues as much as the send buffers allow on every connection. */
 void sim_client_pump(struct sim_client *cl);

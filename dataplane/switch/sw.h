@@ -213,6 +213,29 @@ struct sw_leg_params {
 int sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_t cap,
                struct msw_ctl_leg_key *key);
 /*
+ * LEG_SET (msw_ctl_leg_set once its blobs are resolved): what = MSW_CTL_LEG_SET_PATH and/or
+ * MSW_CTL_LEG_SET_CONNECT.
+ */
+struct sw_leg_set_params {
+	uint32_t what;
+	struct msrp_span path;    /* new remote To-Path (SP-separated MSRP URIs, relays first) */
+	struct msrp_span connect; /* "host:port" an active leg dials instead of the path's first
+	                           * hop (the glue formats msw_ctl_addr); empty = the path's */
+};
+
+/*
+ * LEG_SET: replace a leg's remote path and/or connect address (dial-out: the path is known
+ * only after the SDP answer; a re-INVITE may change it). Copies sent afterwards use the new
+ * To-Path. An active leg that is not bound yet (added with an empty path) connects once it
+ * has a path, at its lcore's next sw_lcore_poll(). Waits for an RCU grace period (control
+ * thread, registered QSBR reader). Returns 0, -ENOENT (no such leg in that conference) or
+ * -EINVAL (what empty or unknown, empty or invalid path, bad connect address); on error the
+ * leg is unchanged.
+ */
+int sw_leg_set(struct sw_engine *e, const struct msw_ctl_leg_key *key,
+               const struct sw_leg_set_params *sp);
+
+/*
  * LEG_DEL: the leg leaves (outcome "left" for its pending messages, once its lcore has run
  * sw_lcore_poll()). Emits leg_closed (DELETED) at once. 0 or -ENOENT.
  */
@@ -232,6 +255,12 @@ int sw_conn_open(struct sw_lcore *lc, sw_tconn_t c, uint32_t *conn);
  */
 int sw_conn_rx(struct sw_lcore *lc, uint32_t conn, const uint8_t *data, uint32_t len,
                struct sw_buf *buf, uint64_t now_us);
+/*
+ * The engine index of transport connection tc: how the transport learns the index of a
+ * connection the engine opened itself (active legs, ops->connect). Slow path (a scan of the
+ * lcore's connections): call it once per new connection. 0 or -ENOENT.
+ */
+int sw_conn_lookup(const struct sw_lcore *lc, sw_tconn_t tc, uint32_t *conn);
 /* The transport connection is gone (any reason). Its legs close. */
 void sw_conn_closed(struct sw_lcore *lc, uint32_t conn, uint64_t now_us);
 /*

@@ -24,7 +24,9 @@ sw_leg_uri(const struct sw_leg *l)
 static struct msrp_span
 sw_leg_path(const struct sw_leg *l)
 {
-	return (struct msrp_span){(const uint8_t *)l->path, l->path_len};
+	const struct sw_leg_addr *a = sw_leg_addr(l);
+
+	return (struct msrp_span){(const uint8_t *)a->path, a->path_len};
 }
 
 static void sw_conn_legs_gone(struct sw_lcore *lc, struct sw_conn *c, enum sw_close_reason why,
@@ -671,24 +673,41 @@ sw_emit(struct sw_lcore *lc, uint32_t mi, uint32_t ri, struct sw_leg *q, uint8_t
 	struct sw_msg *m = &lc->msgs[mi];
 	struct sw_rcpt *r = &m->rcpt[ri];
 	uint32_t owner = atomic_load_explicit(&q->lcore, memory_order_acquire);
+	bool past_max = false;
 
 	if (owner == SW_NONE) {
 		sw_set_outcome(lc, m, r, FDR_OUTCOME_LEFT, 481);
 		return;
 	}
+	/*
+	 * Size unknown up front ('*', RFC 4975 §7.1.1): the recipient's a=max-size (RFC 4975
+	 * §8.6) cannot exclude it at the first chunk, so it is enforced on the bytes sent to it
+	 * (its own form, envelope included). The piece that would go past it ends the open chunk
+	 * with '#' instead (the recipient drops the partial message, §7.1.4) and nothing more is
+	 * sent; outcome not-sent 413 (FDR). Nothing sent yet: it is simply not sent.
+	 */
+	if (m->total == 0 && q->max_size != 0 && r->sent_bytes + plen > q->max_size) {
+		sw_cnt_add(lc, SW_CNT_RCPT_MAX_SIZE_STOP, 1);
+		if (!r->got_part) {
+			sw_set_outcome(lc, m, r, FDR_OUTCOME_NOT_SENT, 413);
+			return;
+		}
+		flag = MSRP_FLAG_ABORT;
+		past_max = true;
+	}
 	/* Counted in flight first: a failure below comes back as an outcome that subtracts. */
 	sw_rcpt_inflight_add(m, r);
 	r->got_part = true;
 	r->sent_bytes += plen;
-	if (owner == lc->id) {
+	if (owner == lc->id)
 		sw_tx_send_built(lc, lc->id, mi, m->gen, ri, q, head, hl, body, nb, plen, has_body,
 		                 flag, now_us);
-		return;
-	}
-	if (!sw_xlc_fwd(lc, owner, mi, ri, q, head, hl, body, nb, plen, has_body, flag)) {
+	else if (!sw_xlc_fwd(lc, owner, mi, ri, q, head, hl, body, nb, plen, has_body, flag)) {
 		sw_cnt_add(lc, SW_CNT_DROP_XFER, 1);
 		sw_apply_outcome(lc, mi, m->gen, ri, SW_OK_SLOW, 503, now_us);
 	}
+	if (past_max) /* first outcome kept: a failure of the send above wins */
+		sw_set_outcome(lc, m, r, FDR_OUTCOME_NOT_SENT, 413);
 }
 
 /* Head of a piece in a form other than as-sent: a new head, Content-Type of the form. */
@@ -825,9 +844,10 @@ sw_fanout_as_sent(struct sw_lcore *lc, uint32_t ci, uint32_t mi, const struct sw
 		        .end_known = true,
 		        .total_known = f->byte_range.total_known,
 		};
+		const struct sw_leg_addr *la = sw_leg_addr(l);
 		struct msrp_reheader rh = {
 		        .tid = {sw_ztid, SW_TID_LEN},
-		        .to_path = sw_leg_path(l),
+		        .to_path = {(const uint8_t *)la->path, la->path_len},
 		        .from_path = sw_leg_uri(l),
 		        .success_report = m->final_report ? MSRP_REPORT_YES : MSRP_REPORT_NO,
 		        .failure_report = MSRP_REPORT_YES,
@@ -835,16 +855,17 @@ sw_fanout_as_sent(struct sw_lcore *lc, uint32_t ci, uint32_t mi, const struct sw
 		        .body_len = plen,
 		};
 		ssize_t tl = msrp_build_reheader(f, &rh, lc->tmpl, sizeof(lc->tmpl));
-		size_t skip = start_len + l->hdr_paths_len;
+		size_t skip = start_len + la->hdr_paths_len;
 		unsigned int nb =
 		        plen > 0 ? sw_piece_segs(&lc->conns[ci], f, off, plen, bsegs, SW_HELD_MAX)
 		                 : 0;
 		bool ok = tl > 0 && (size_t)tl >= skip && nb != UINT32_MAX &&
-		          memcmp(lc->tmpl + start_len, l->hdr_paths, l->hdr_paths_len) == 0;
+		          memcmp(lc->tmpl + start_len, la->hdr_paths, la->hdr_paths_len) == 0;
 
 		for (uint32_t ri = 0; ri < m->n_rcpt; ri++) {
 			struct sw_rcpt *r = &m->rcpt[ri];
 			struct sw_leg *q;
+			const struct sw_leg_addr *qa;
 			size_t hl;
 
 			if (r->variant != SW_VAR_AS_SENT || r->state != SW_RCPT_SENDING)
@@ -854,14 +875,15 @@ sw_fanout_as_sent(struct sw_lcore *lc, uint32_t ci, uint32_t mi, const struct sw
 				sw_set_outcome(lc, m, r, FDR_OUTCOME_LEFT, 481);
 				continue;
 			}
-			hl = start_len + q->hdr_paths_len + ((size_t)tl - skip);
+			qa = sw_leg_addr(q);
+			hl = start_len + qa->hdr_paths_len + ((size_t)tl - skip);
 			if (!ok || hl > sizeof(lc->head)) {
 				sw_set_outcome(lc, m, r, FDR_OUTCOME_FAILED, 400);
 				continue;
 			}
 			memcpy(lc->head, lc->tmpl, start_len); /* "MSRP " placeholder " SEND\r\n" */
-			memcpy(lc->head + start_len, q->hdr_paths, q->hdr_paths_len);
-			memcpy(lc->head + start_len + q->hdr_paths_len, lc->tmpl + skip,
+			memcpy(lc->head + start_len, qa->hdr_paths, qa->hdr_paths_len);
+			memcpy(lc->head + start_len + qa->hdr_paths_len, lc->tmpl + skip,
 			       (size_t)tl - skip);
 			if (off > 0)
 				sw_cnt_add(lc, SW_CNT_RECHUNK, 1);
@@ -1175,6 +1197,17 @@ sw_conn_open(struct sw_lcore *lc, sw_tconn_t tc, uint32_t *conn)
 	return -ENOSPC;
 }
 
+int
+sw_conn_lookup(const struct sw_lcore *lc, sw_tconn_t tc, uint32_t *conn)
+{
+	for (uint32_t i = 0; i < lc->e->p.max_conns; i++)
+		if (lc->conns[i].in_use && lc->conns[i].tc == tc) {
+			*conn = i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
 static int
 sw_conn_rx_one(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t len,
                struct sw_buf *buf, uint64_t now_us)
@@ -1346,7 +1379,9 @@ void
 sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l)
 {
 	struct sw_engine *e = lc->e;
-	struct msrp_span rest = sw_leg_path(l), first;
+	const struct sw_leg_addr *la = sw_leg_addr(l);
+	struct msrp_span rest = {(const uint8_t *)la->path, la->path_len}, first;
+	char dial[SW_URI_MAX + 16];
 	struct msrp_uri u;
 	uint32_t ci = SW_NONE;
 	uint8_t mid[MSRP_ID_LEN];
@@ -1357,7 +1392,24 @@ sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l)
 	l->connect_pending = false;
 	if (atomic_load_explicit(&l->lcore, memory_order_acquire) != SW_NONE)
 		return; /* already bound */
-	if (!msrp_path_next(&rest, &first) || msrp_uri_parse(first.p, first.len, &u) != 0)
+	if (!msrp_path_next(&rest, &first))
+		return; /* no path yet: LEG_SET posts CONNECT again */
+	if (la->connect_len > 0) {
+		/* LEG_SET connect address: dial it instead of the first hop (validated there). */
+		static const char pre[] = "msrp://", post[] = "/c;tcp";
+		size_t dl = 0;
+
+		if (sizeof(pre) + la->connect_len + sizeof(post) > sizeof(dial))
+			return;
+		memcpy(dial, pre, sizeof(pre) - 1);
+		dl += sizeof(pre) - 1;
+		memcpy(dial + dl, la->connect, la->connect_len);
+		dl += la->connect_len;
+		memcpy(dial + dl, post, sizeof(post) - 1);
+		dl += sizeof(post) - 1;
+		first = (struct msrp_span){(const uint8_t *)dial, (uint32_t)dl};
+	}
+	if (msrp_uri_parse(first.p, first.len, &u) != 0)
 		return;
 	for (uint32_t i = 0; i < e->p.max_conns; i++) {
 		struct sw_conn *c = &lc->conns[i];
@@ -1379,10 +1431,11 @@ sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l)
 		sw_cnt_add(lc, SW_CNT_ACTIVE_CONNECT, 1);
 		struct sw_conn *c = &lc->conns[ci];
 
+		size_t al = first.len < SW_URI_MAX ? first.len : SW_URI_MAX - 1;
+
 		c->active = true;
-		memcpy(c->authority_buf, first.p,
-		       first.len < SW_URI_MAX ? first.len : SW_URI_MAX - 1);
-		msrp_uri_parse((const uint8_t *)c->authority_buf, first.len, &c->authority);
+		memcpy(c->authority_buf, first.p, al);
+		msrp_uri_parse((const uint8_t *)c->authority_buf, al, &c->authority);
 	}
 	sw_conn_add_leg(&lc->conns[ci], l);
 	sw_bind(lc, ci, l);
@@ -1393,7 +1446,7 @@ sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l)
 	req = (struct msrp_build_req){
 	        .method = {(const uint8_t *)"SEND", 4},
 	        .tid = {lc->tx[ti].tid, SW_TID_LEN},
-	        .to_path = sw_leg_path(l),
+	        .to_path = {(const uint8_t *)la->path, la->path_len},
 	        .from_path = sw_leg_uri(l),
 	        .message_id = {mid, sizeof(mid)},
 	        .flag = MSRP_FLAG_END,

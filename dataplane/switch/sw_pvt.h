@@ -44,6 +44,22 @@
  * thread (release) and read by lcores (acquire); free_next belongs to the free list (control
  * thread pops, call_rcu thread pushes).
  */
+/*
+ * A leg's remote addressing (one slot of sw_leg.addr). Thread-safety: written only by the
+ * control thread while the slot is not published; immutable while published and for a grace
+ * period after it is replaced.
+ */
+struct sw_leg_addr {
+	uint16_t path_len;      /* 0: not known yet (an active leg waiting for LEG_SET) */
+	uint16_t hdr_paths_len;
+	uint16_t connect_len;
+	char path[SW_PATH_MAX];
+	/* "To-Path: <path>\r\nFrom-Path: <uri>\r\n", validated when the slot is filled. */
+	char hdr_paths[SW_PATH_MAX + SW_URI_MAX + 32];
+	/* "host:port" an active leg dials instead of its path's first hop; "" = the path's. */
+	char connect[SW_URI_MAX];
+};
+
 struct sw_leg {
 	struct cds_lfht_node node; /* engine->legs, key = sid */
 	struct rcu_head rcu;
@@ -54,15 +70,19 @@ struct sw_leg {
 	uint8_t sid[SW_SID_LEN];
 	char uri[SW_URI_MAX]; /* our URI on this leg (From-Path toward it) */
 	uint16_t uri_len;
-	uint16_t path_len;
-	char path[SW_PATH_MAX];
+	/*
+	 * Remote addressing, replaceable by LEG_SET (dial-out: the path is known only after
+	 * the SDP answer). Two slots: the control thread fills the one not in use, publishes it
+	 * (addr_cur, release) and waits a grace period before it may fill the other again, so
+	 * a slot an lcore read (sw_leg_addr(), acquire) never changes under it within a burst.
+	 */
+	struct sw_leg_addr addr[2];
+	uint32_t addr_cur;
+	uint32_t dial_lcore; /* active legs: the lcore that connects */
 	char identity[SW_IDENT_MAX];
 	uint16_t identity_len;
 	uint16_t alias_len;
 	char alias[SW_ALIAS_MAX];
-	/* "To-Path: <path>\r\nFrom-Path: <uri>\r\n", validated once at LEG_ADD. */
-	char hdr_paths[SW_PATH_MAX + SW_URI_MAX + 32];
-	uint16_t hdr_paths_len;
 	char accept[SW_ACCEPT_MAX];
 	struct msrp_span accept_type[SW_ACCEPT_N];
 	uint8_t n_accept;
@@ -398,3 +418,10 @@ void sw_rpt_timers(struct sw_lcore *lc, uint64_t now_us);
 void sw_fr_arm(struct sw_lcore *lc, uint32_t mi, uint64_t now_us);
 void sw_fr_disarm(struct sw_lcore *lc, uint32_t mi);
 void sw_msg_free(struct sw_lcore *lc, uint32_t mi);
+
+/* The published addressing of a leg (see sw_leg.addr). Any thread. */
+static inline const struct sw_leg_addr *
+sw_leg_addr(const struct sw_leg *l)
+{
+	return &l->addr[__atomic_load_n(&l->addr_cur, __ATOMIC_ACQUIRE) & 1u];
+}

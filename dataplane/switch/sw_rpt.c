@@ -70,11 +70,12 @@ sw_fr_send_doc(struct sw_lcore *lc, const struct sw_msg *m, const struct sw_leg 
 	struct msrp_build_req req;
 	uint8_t end[MSRP_BUILD_END_MAX];
 	ssize_t hl, el;
+	const struct sw_leg_addr *sa = sw_leg_addr(s);
 
 	msrp_id_next(&lc->ids, tid, sizeof(tid));
 	req = (struct msrp_build_req){
 	        .tid = {tid, sizeof(tid)},
-	        .to_path = {(const uint8_t *)s->path, s->path_len},
+	        .to_path = {(const uint8_t *)sa->path, sa->path_len},
 	        .from_path = {(const uint8_t *)s->uri, s->uri_len},
 	        .content_type = {(const uint8_t *)FDR_MIME_TYPE, sizeof(FDR_MIME_TYPE) - 1},
 	        .has_body = true,

@@ -283,6 +283,62 @@ sw_path_valid(struct msrp_span path)
 	return n > 0;
 }
 
+/*
+ * Fill addressing slot a of leg l from prev (NULL = empty) with the path and/or connect
+ * address replaced where set_path / set_connect. Returns 0 or -EINVAL (bad path, connect
+ * address or too long); the slot is not published, so a failure changes nothing visible.
+ */
+static int
+sw_leg_addr_fill(const struct sw_leg *l, struct sw_leg_addr *a, const struct sw_leg_addr *prev,
+                 struct msrp_span path, bool set_path, struct msrp_span connect,
+                 bool set_connect)
+{
+	int rc;
+
+	if (prev != NULL)
+		*a = *prev;
+	else
+		memset(a, 0, sizeof(*a));
+	if (set_path) {
+		if (path.len > 0 && !sw_path_valid(path))
+			return -EINVAL;
+		if (!sw_copy_span(a->path, sizeof(a->path), &a->path_len, path))
+			return -EINVAL;
+	}
+	if (set_connect) {
+		char uri[SW_URI_MAX + 16];
+		struct msrp_uri u;
+
+		/* "host:port" (the glue formats msw_ctl_addr); checked as an MSRP authority. */
+		if (connect.len > 0) {
+			rc = snprintf(uri, sizeof(uri), "msrp://%.*s/c;tcp", (int)connect.len,
+			              (const char *)connect.p);
+			if (rc < 0 || (size_t)rc >= sizeof(uri) ||
+			    msrp_uri_parse((const uint8_t *)uri, (size_t)rc, &u) != 0 ||
+			    !u.has_port || memchr(connect.p, '/', connect.len) != NULL)
+				return -EINVAL;
+		}
+		if (!sw_copy_span(a->connect, sizeof(a->connect), &a->connect_len, connect))
+			return -EINVAL;
+	}
+	rc = snprintf(a->hdr_paths, sizeof(a->hdr_paths), "To-Path: %s\r\nFrom-Path: %s\r\n",
+	              a->path, l->uri);
+	if (rc < 0 || (size_t)rc >= sizeof(a->hdr_paths))
+		return -EINVAL;
+	a->hdr_paths_len = (uint16_t)rc;
+	return 0;
+}
+
+/* RFC 4975 §5.4 / RFC 6135: the leg's dialling lcore connects and binds at its next poll. */
+static void
+sw_leg_post_connect(struct sw_engine *e, struct sw_leg *l)
+{
+	struct sw_ring_ent cmd = {{SW_XK_CONNECT, l->idx, atomic_load(&l->gen)}};
+
+	if (sw_ring_put(e->lcs[l->dial_lcore].ctl, &cmd))
+		sw_ring_flush(e->lcs[l->dial_lcore].ctl);
+}
+
 int
 sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_t cap,
            struct msw_ctl_leg_key *key)
@@ -295,7 +351,8 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 
 	if (c == NULL)
 		return -ENOENT;
-	if (!sw_path_valid(lp->path))
+	/* An active leg may be added before its path is known (dial-out, LEG_SET later). */
+	if (!(lp->active && lp->path.len == 0) && !sw_path_valid(lp->path))
 		return -EINVAL;
 	if (c->members != NULL && c->members->n >= c->max_legs)
 		return -ENOSPC;
@@ -304,8 +361,7 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 		return -ENOSPC;
 	l = &e->legs[idx];
 	l->conf = c;
-	if (!sw_copy_span(l->path, sizeof(l->path), &l->path_len, lp->path) ||
-	    !sw_copy_span(l->identity, sizeof(l->identity), &l->identity_len, lp->identity) ||
+	if (!sw_copy_span(l->identity, sizeof(l->identity), &l->identity_len, lp->identity) ||
 	    !sw_copy_span(l->alias, sizeof(l->alias), &l->alias_len, lp->alias) ||
 	    !sw_copy_span(l->accept, sizeof(l->accept), &acc_len, lp->accept_types)) {
 		rc = -EINVAL;
@@ -345,13 +401,13 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 		goto undo;
 	}
 	l->uri_len = (uint16_t)rc;
-	rc = snprintf(l->hdr_paths, sizeof(l->hdr_paths), "To-Path: %s\r\nFrom-Path: %s\r\n",
-	              l->path, l->uri);
-	if (rc < 0 || (size_t)rc >= sizeof(l->hdr_paths)) {
-		rc = -EINVAL;
+	l->addr_cur = 0;
+	l->dial_lcore = lp->lcore;
+	memset(&l->addr[1], 0, sizeof(l->addr[1]));
+	rc = sw_leg_addr_fill(l, &l->addr[0], NULL, lp->path, true, (struct msrp_span){NULL, 0},
+	                      true);
+	if (rc != 0)
 		goto undo;
-	}
-	l->hdr_paths_len = (uint16_t)rc;
 	if ((size_t)l->uri_len >= cap) {
 		rc = -ENOBUFS;
 		goto undo;
@@ -363,13 +419,8 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 		goto undo;
 	cds_lfht_add(e->legs_ht, sw_span_hash(l->sid, SW_SID_LEN, e->hash_seed), &l->node);
 	memcpy(uri, l->uri, (size_t)l->uri_len + 1);
-	if (l->active) {
-		/* RFC 4975 §5.4 / RFC 6135: that lcore dials and binds at its next poll. */
-		struct sw_ring_ent cmd = {{SW_XK_CONNECT, l->idx, atomic_load(&l->gen)}};
-
-		if (sw_ring_put(e->lcs[lp->lcore].ctl, &cmd))
-			sw_ring_flush(e->lcs[lp->lcore].ctl);
-	}
+	if (l->active && l->addr[0].path_len > 0)
+		sw_leg_post_connect(e, l);
 	if (key != NULL) {
 		memset(key, 0, sizeof(*key));
 		key->conf = c->id;
@@ -382,6 +433,44 @@ undo:
 	l->free_next = e->leg_free;
 	__atomic_store_n(&e->leg_free, idx, __ATOMIC_RELEASE);
 	return rc;
+}
+
+int
+sw_leg_set(struct sw_engine *e, const struct msw_ctl_leg_key *key,
+           const struct sw_leg_set_params *sp)
+{
+	struct sw_leg *l =
+	        sw_leg_lookup_sid(e, (const uint8_t *)key->session_id, key->session_id_len);
+	uint32_t cur, next;
+	int rc;
+
+	if (l == NULL || l->conf->id.len != key->conf.len ||
+	    memcmp(l->conf->id.id, key->conf.id, key->conf.len) != 0)
+		return -ENOENT;
+	if (sp->what == 0 || (sp->what & ~(MSW_CTL_LEG_SET_PATH | MSW_CTL_LEG_SET_CONNECT)) != 0)
+		return -EINVAL;
+	/* A leg must keep a path unless it is an active leg still waiting to dial. */
+	if ((sp->what & MSW_CTL_LEG_SET_PATH) && sp->path.len == 0)
+		return -EINVAL;
+	cur = l->addr_cur & 1u;
+	next = cur ^ 1u;
+	rc = sw_leg_addr_fill(l, &l->addr[next], &l->addr[cur], sp->path,
+	                      (sp->what & MSW_CTL_LEG_SET_PATH) != 0, sp->connect,
+	                      (sp->what & MSW_CTL_LEG_SET_CONNECT) != 0);
+	if (rc != 0)
+		return rc;
+	__atomic_store_n(&l->addr_cur, next, __ATOMIC_RELEASE);
+	/*
+	 * The slot just retired may still be read by an lcore in its current burst: wait for a
+	 * grace period so the next LEG_SET can fill it (LEG_SET is rare: once per dial-out or
+	 * re-INVITE). The control thread is a QSBR reader; synchronize_rcu takes it offline.
+	 */
+	urcu_qsbr_synchronize_rcu();
+	/* Dial-out: an active leg not bound yet connects now that it has an address. */
+	if (l->active && atomic_load_explicit(&l->lcore, memory_order_acquire) == SW_NONE &&
+	    l->addr[next].path_len > 0)
+		sw_leg_post_connect(e, l);
+	return 0;
 }
 
 int
@@ -548,6 +637,7 @@ void
 sw_engine_destroy(struct sw_engine *e)
 {
 	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
 	struct sw_conf *c;
 
 	if (e == NULL)
@@ -555,7 +645,15 @@ sw_engine_destroy(struct sw_engine *e)
 	if (e->confs != NULL) {
 		/* No events at teardown: the owner is going away. */
 		memset(&e->eops, 0, sizeof(e->eops));
-		cds_lfht_for_each_entry(e->confs, &it, c, node) sw_conf_del(e, &c->id, 0);
+		/*
+		 * Not cds_lfht_for_each_entry: at the end of an empty table it applies
+		 * container_of to NULL (undefined behaviour, reported by UBSan in the fuzzer).
+		 */
+		for (cds_lfht_first(e->confs, &it); (n = cds_lfht_iter_get_node(&it)) != NULL;
+		     cds_lfht_next(e->confs, &it)) {
+			c = caa_container_of(n, struct sw_conf, node);
+			sw_conf_del(e, &c->id, 0);
+		}
 	}
 	/* The lcore threads are stopped: run their queued work here until the rings are empty. */
 	for (int round = 0; round < 16; round++) {

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_mbuf.h>
 
@@ -72,28 +73,28 @@ tcp_stat_read(const uint64_t *c)
  * these; tcp_params_default() gives production defaults.
  */
 struct tcp_params {
-	uint32_t max_conns;	     /* connection slots per lcore (incl. TIME-WAIT) */
-	uint32_t syn_backlog;	     /* SYN-RECEIVED connections per listener before cookies */
-	uint32_t sndbuf_bytes;	     /* per-connection send-queue limit (backpressure) */
-	uint32_t rcvbuf_bytes;	     /* per-connection receive window */
-	uint32_t mbuf_reserve;	     /* refuse new connections when fewer mbufs are free */
-	uint32_t rto_min_ms;	     /* RFC 6298 §2.4 lower bound (1000 by the RFC) */
-	uint32_t time_wait_ms;	     /* 2*MSL; must be > 0 (TIME-WAIT is never skipped) */
-	uint32_t delack_ms;	     /* delayed-ACK timeout (RFC 9293 §3.8.6.3: < 500 ms) */
-	uint32_t syn_retries;	     /* SYN / SYN-ACK retransmissions before giving up */
-	uint32_t data_retries;	     /* consecutive RTO expiries before aborting */
-	uint32_t keepalive_idle_ms;  /* 0: keepalive off */
+	uint32_t max_conns;         /* connection slots per lcore (incl. TIME-WAIT) */
+	uint32_t syn_backlog;       /* SYN-RECEIVED connections per listener before cookies */
+	uint32_t sndbuf_bytes;      /* per-connection send-queue limit (backpressure) */
+	uint32_t rcvbuf_bytes;      /* per-connection receive window */
+	uint32_t mbuf_reserve;      /* refuse new connections when fewer mbufs are free */
+	uint32_t rto_min_ms;        /* RFC 6298 §2.4 lower bound (1000 by the RFC) */
+	uint32_t time_wait_ms;      /* 2*MSL; must be > 0 (TIME-WAIT is never skipped) */
+	uint32_t delack_ms;         /* delayed-ACK timeout (RFC 9293 §3.8.6.3: < 500 ms) */
+	uint32_t syn_retries;       /* SYN / SYN-ACK retransmissions before giving up */
+	uint32_t data_retries;      /* consecutive RTO expiries before aborting */
+	uint32_t keepalive_idle_ms; /* 0: keepalive off */
 	uint32_t keepalive_intvl_ms;
 	uint32_t keepalive_probes;
 	uint32_t challenge_ack_per_s; /* RFC 5961 §7 global rate limit */
-	uint16_t mss;		      /* advertised MSS; 0: interface MTU - 40 */
+	uint16_t mss;                 /* advertised MSS; 0: interface MTU - 40 */
 	uint16_t max_listeners;
 	uint16_t ephemeral_lo, ephemeral_hi; /* source ports for tcp_connect */
-	bool timestamps;		      /* RFC 7323 timestamps + PAWS */
-	bool window_scaling;		      /* RFC 7323 §2 */
-	bool syn_cookies;		      /* RFC 4987 §3.6, used only while the backlog is full */
-	bool sack;			      /* RFC 2018: offer SACK, report out-of-order data */
-	struct tcp_secret secret;	      /* ISN/cookie key; all-zero: random at create */
+	bool timestamps;                     /* RFC 7323 timestamps + PAWS */
+	bool window_scaling;                 /* RFC 7323 §2 */
+	bool syn_cookies;         /* RFC 4987 §3.6, used only while the backlog is full */
+	bool sack;                /* RFC 2018: offer SACK, report out-of-order data */
+	struct tcp_secret secret; /* ISN/cookie key; all-zero: random at create */
 	int socket_id;
 };
 
@@ -143,7 +144,7 @@ struct tcp_stack;
  * Slow path (EAL must be initialised).
  */
 struct tcp_stack *tcp_stack_create(const struct tcp_params *p, struct net_iface *ifc,
-				   struct rte_mempool *pool, uint64_t now_us);
+                                   struct rte_mempool *pool, uint64_t now_us);
 /* Frees every connection (no packets sent, no callbacks) and the stack. NULL accepted. */
 void tcp_stack_destroy(struct tcp_stack *st);
 
@@ -151,6 +152,14 @@ struct tcp_stats *tcp_stack_stats(struct tcp_stack *st);
 const struct tcp_params *tcp_stack_params(const struct tcp_stack *st);
 /* Connections holding a slot, whatever their state. */
 uint32_t tcp_conns_in_use(const struct tcp_stack *st);
+
+/*
+ * Source-port filter for active opens: return true when a connection with this tuple
+ * (local = ours) would be delivered to this lcore, e.g. by the NIC's RSS hash of the
+ * returning packets (port_rss_lands_on). NULL: any port.
+ */
+typedef bool tcp_port_filter_fn(void *ctx, const struct tcp_tuple *t);
+void tcp_set_port_filter(struct tcp_stack *st, tcp_port_filter_fn *fn, void *ctx);
 
 /* Listens on local port (our address). Returns 0, -EADDRINUSE or -ENOSPC. */
 int tcp_listen(struct tcp_stack *st, uint16_t port, const struct tcp_app_ops *ops, void *ctx);
@@ -163,7 +172,7 @@ int tcp_unlisten(struct tcp_stack *st, uint16_t port);
  * The outcome arrives as ops->connected or ops->closed(-ECONNREFUSED/-ETIMEDOUT).
  */
 int tcp_connect(struct tcp_stack *st, uint32_t dst_ip, uint16_t dst_port, uint16_t src_port,
-		const struct tcp_app_ops *ops, void *ctx, uint64_t now_us, struct tcp_handle *h);
+                const struct tcp_app_ops *ops, void *ctx, uint64_t now_us, struct tcp_handle *h);
 
 /*
  * Queues the mbuf chain m for sending (RFC 9293 §3.10.2). All or nothing: on success the
@@ -174,6 +183,8 @@ int tcp_connect(struct tcp_stack *st, uint32_t dst_ip, uint16_t dst_port, uint16
 int tcp_send(struct tcp_stack *st, struct tcp_handle h, struct rte_mbuf *m, uint64_t now_us);
 /* Free send-buffer space in bytes (0 for a stale handle). */
 uint32_t tcp_send_space(const struct tcp_stack *st, struct tcp_handle h);
+/* Asks for ops->writable once at least half the send buffer is free again. */
+void tcp_want_writable(struct tcp_stack *st, struct tcp_handle h);
 
 /* The application consumed n bytes handed to ops->recv; reopens the receive window. */
 void tcp_recv_done(struct tcp_stack *st, struct tcp_handle h, uint32_t n, uint64_t now_us);
@@ -189,6 +200,12 @@ int tcp_abort(struct tcp_stack *st, struct tcp_handle h, uint64_t now_us);
 /* State of a connection (TCP_STATE_CLOSED for a stale handle). */
 enum tcp_state tcp_conn_state(const struct tcp_stack *st, struct tcp_handle h);
 
+/*
+ * Writes one line per connection (state, sequence variables relative to the ISNs, windows,
+ * timers) to f, at most max lines. Diagnostics, slow path: only between bursts.
+ */
+void tcp_stack_dump(const struct tcp_stack *st, FILE *f, uint32_t max);
+
 /* Runs due timers (retransmission, delayed ACK, persist, keepalive, TIME-WAIT). */
 void tcp_timers(struct tcp_stack *st, uint64_t now_us);
 
@@ -199,5 +216,4 @@ void tcp_timers(struct tcp_stack *st, uint64_t now_us);
 void tcp_flush(struct tcp_stack *st);
 
 /* The IPv4 handler registered on the interface (exposed for fuzzers and tests). */
-void tcp_input(void *stack, struct rte_mbuf *m, uint32_t src_ip, uint32_t dst_ip,
-	       uint64_t now_us);
+void tcp_input(void *stack, struct rte_mbuf *m, uint32_t src_ip, uint32_t dst_ip, uint64_t now_us);

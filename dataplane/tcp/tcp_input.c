@@ -138,7 +138,7 @@ tcp_parse(struct rte_mbuf *m, struct tcp_seg *s)
 /* RFC 9293 §3.10.7.1: reply to a segment for no connection. */
 static void
 tcp_reset_reply(struct tcp_stack *st, const struct tcp_tuple *t, const struct tcp_seg *s,
-		uint64_t now_us)
+                uint64_t now_us)
 {
 	if (s->flags & TCP_RST)
 		return;
@@ -146,9 +146,9 @@ tcp_reset_reply(struct tcp_stack *st, const struct tcp_tuple *t, const struct tc
 		tcp_send_ctl(st, t, s->ack, 0, TCP_RST, 0, now_us);
 	else
 		tcp_send_ctl(st, t, 0,
-			     s->seq + s->len + ((s->flags & TCP_SYN) ? 1 : 0) +
-				     ((s->flags & TCP_FIN) ? 1 : 0),
-			     TCP_RST | TCP_ACK, 0, now_us);
+		             s->seq + s->len + ((s->flags & TCP_SYN) ? 1 : 0) +
+		                     ((s->flags & TCP_FIN) ? 1 : 0),
+		             TCP_RST | TCP_ACK, 0, now_us);
 }
 
 /* Negotiated options of a SYN (RFC 9293 §3.7.1, RFC 7323 §2.2, §3.2). */
@@ -182,8 +182,8 @@ tcp_init_cwnd(struct tcp_conn *c)
 	uint32_t p = tcp_seg_payload_max(c);
 
 	/* RFC 6928: IW = min(10*MSS, max(2*MSS, 14600)). */
-	c->cwnd = 10 * p < (2 * p > 14600 ? 2 * p : 14600) ? 10 * p
-							   : (2 * p > 14600 ? 2 * p : 14600);
+	c->cwnd =
+	        10 * p < (2 * p > 14600 ? 2 * p : 14600) ? 10 * p : (2 * p > 14600 ? 2 * p : 14600);
 }
 
 static void
@@ -204,7 +204,7 @@ tcp_established(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *
 
 static void
 tcp_listen_input(struct tcp_stack *st, struct tcp_listener *l, const struct tcp_tuple *t,
-		 const struct tcp_seg *s, struct rte_mbuf *m, uint64_t now_us)
+                 const struct tcp_seg *s, struct rte_mbuf *m, uint64_t now_us)
 {
 	struct tcp_conn *c;
 
@@ -219,9 +219,10 @@ tcp_listen_input(struct tcp_stack *st, struct tcp_listener *l, const struct tcp_
 
 		if ((s->flags & TCP_SYN) || !st->p.syn_cookies ||
 		    !tcp_cookie_check(&st->p.secret, t, s->seq - 1, s->ack - 1, now_us, &mss)) {
-			tcp_drop_seg(st, m, st->p.syn_cookies && !(s->flags & TCP_SYN)
-						    ? TCP_DROP_COOKIE_BAD
-						    : TCP_DROP_LISTEN_FLAGS);
+			tcp_drop_seg(st, m,
+			             st->p.syn_cookies && !(s->flags & TCP_SYN)
+			                     ? TCP_DROP_COOKIE_BAD
+			                     : TCP_DROP_LISTEN_FLAGS);
 			tcp_reset_reply(st, t, s, now_us);
 			return;
 		}
@@ -241,7 +242,7 @@ tcp_listen_input(struct tcp_stack *st, struct tcp_listener *l, const struct tcp_
 		c->recover = c->iss;
 		c->mss = mss;
 		c->listener = (uint8_t)(l - st->listeners + 1);
-		c->flags |= TCPF_COOKIE;
+		c->flags |= TCPF_COOKIE | TCPF_APP_GONE;
 		c->ops = l->ops;
 		if (s->has_ts && st->p.timestamps) {
 			uint8_t wsbits = s->tsecr & 0xf;
@@ -273,6 +274,7 @@ tcp_listen_input(struct tcp_stack *st, struct tcp_listener *l, const struct tcp_
 			rte_pktmbuf_free(m);
 			return;
 		}
+		c->flags &= (uint16_t)~TCPF_APP_GONE;
 		st->busy = TCP_NONE;
 		if (c->flags & TCPF_FREE_PENDING) {
 			tcp_conn_release(st, c);
@@ -297,19 +299,22 @@ tcp_listen_input(struct tcp_stack *st, struct tcp_listener *l, const struct tcp_
 		/* Backlog full: answer statelessly with a cookie (RFC 4987 §3.6). */
 		if (st->p.syn_cookies)
 			tcp_send_cookie_synack(st, t, s, now_us);
-		tcp_drop_seg(st, m, st->p.syn_cookies ? TCP_DROP_BACKLOG_FULL : TCP_DROP_BACKLOG_FULL);
+		tcp_drop_seg(st, m,
+		             st->p.syn_cookies ? TCP_DROP_BACKLOG_FULL : TCP_DROP_BACKLOG_FULL);
 		return;
 	}
 	if (!tcp_admission_ok(st)) {
 		/* Budget exhausted: refuse with RST (counted), existing connections unharmed. */
-		tcp_drop_seg(st, m, st->free_head == TCP_NONE ? TCP_DROP_NO_SLOT : TCP_DROP_NO_MBUF);
+		tcp_drop_seg(st, m,
+		             st->free_head == TCP_NONE ? TCP_DROP_NO_SLOT : TCP_DROP_NO_MBUF);
 		tcp_reset_reply(st, t, s, now_us);
 		return;
 	}
 	c = tcp_conn_alloc(st, t, now_us);
 	c->ops = l->ops;
 	c->listener = (uint8_t)(l - st->listeners + 1);
-	c->flags |= TCPF_PASSIVE;
+	/* No application callback before accept: it has no context for this connection. */
+	c->flags |= TCPF_PASSIVE | TCPF_APP_GONE;
 	l->syn_rcvd++;
 	tcp_take_syn_opts(st, c, s);
 	/* RCV.NXT = SEG.SEQ + 1, IRS = SEG.SEQ; ISS per RFC 6528; send <SYN,ACK>. */
@@ -330,7 +335,7 @@ tcp_listen_input(struct tcp_stack *st, struct tcp_listener *l, const struct tcp_
 
 static void
 tcp_syn_sent_input(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *s,
-		   struct rte_mbuf *m, uint64_t now_us)
+                   struct rte_mbuf *m, uint64_t now_us)
 {
 	bool ack_ok = false;
 
@@ -397,7 +402,7 @@ tcp_syn_sent_input(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_se
 /* Queues an out-of-order segment (data already trimmed to the window), sorted, no overlap. */
 static void
 tcp_ooo_insert(struct tcp_stack *st, struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq,
-	       uint32_t len, bool fin)
+               uint32_t len, bool fin)
 {
 	struct rte_mbuf **pp = &c->ooo_head;
 	struct tcp_mbuf_meta *mm;
@@ -517,7 +522,7 @@ static void
 tcp_fin_arrived(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 {
 	bool our_fin_acked = (c->flags & TCPF_FIN_QUEUED) && c->snd_una == c->snd_max &&
-			     c->snd_max == tcp_data_end(c) + 1;
+	                     c->snd_max == tcp_data_end(c) + 1;
 
 	c->rcv_nxt++;
 	c->flags |= TCPF_FIN_RCVD;
@@ -580,8 +585,7 @@ tcp_sq_free_acked(struct tcp_stack *st, struct tcp_conn *c, uint32_t ack)
 
 /* New data acknowledged: RTT, congestion window, NewReno recovery, timers. */
 static void
-tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *s,
-		uint64_t now_us)
+tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *s, uint64_t now_us)
 {
 	uint32_t acked = s->ack - c->snd_una;
 	uint32_t pmax = tcp_seg_payload_max(c);
@@ -590,7 +594,7 @@ tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *
 		c->flags &= (uint16_t)~TCPF_RTT_TIMING;
 		tcp_rto_sample(&c->rto, now_us - c->rtt_start_us);
 	} else if ((c->flags & TCPF_TS_OK) && s->has_ts && s->tsecr != 0 &&
-		   !(c->flags & TCPF_RTT_TIMING)) {
+	           !(c->flags & TCPF_RTT_TIMING)) {
 		/*
 		 * RFC 7323 §4.2 (RTTM): TSecr echoes the TSval of the segment that triggered
 		 * this ACK, retransmission or not, so Karn's ambiguity does not apply and a
@@ -614,8 +618,8 @@ tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *
 
 			c->flags &= (uint16_t)~TCPF_IN_RECOVERY;
 			c->cwnd = c->ssthresh < (flight > pmax ? flight : pmax) + pmax
-					  ? c->ssthresh
-					  : (flight > pmax ? flight : pmax) + pmax;
+			                  ? c->ssthresh
+			                  : (flight > pmax ? flight : pmax) + pmax;
 			c->dupacks = 0;
 		} else {
 			/* Partial ACK: retransmit the next hole, deflate by the amount acked. */
@@ -691,15 +695,14 @@ tcp_dupack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 
 static void
 tcp_conn_input(struct tcp_stack *st, struct tcp_conn *c, struct tcp_seg *s, struct rte_mbuf *m,
-	       uint64_t now_us)
+               uint64_t now_us)
 {
 	uint32_t rcv_wnd, seg_len;
 	bool fin, acceptable;
 
 	/* RFC 7323 §5.3 R1: PAWS before the sequence check. */
 	if ((c->flags & TCPF_TS_OK) && s->has_ts && !(s->flags & TCP_RST) &&
-	    (int32_t)(s->tsval - c->ts_recent) < 0 &&
-	    now_us - c->ts_recent_us < TCP_PAWS_IDLE_US) {
+	    (int32_t)(s->tsval - c->ts_recent) < 0 && now_us - c->ts_recent_us < TCP_PAWS_IDLE_US) {
 		tcp_drop_seg(st, m, TCP_DROP_PAWS);
 		tcp_send_ack(st, c, now_us);
 		return;
@@ -735,6 +738,23 @@ tcp_conn_input(struct tcp_stack *st, struct tcp_conn *c, struct tcp_seg *s, stru
 	if (tcp_seq_lt(c->rcv_adv, c->rcv_nxt + rcv_wnd))
 		c->rcv_adv = c->rcv_nxt + rcv_wnd;
 	acceptable = tcp_seq_acceptable(s->seq, seg_len, c->rcv_nxt, rcv_wnd);
+	if (!acceptable && rcv_wnd == 0 && (s->flags & TCP_ACK) &&
+	    !(s->flags & (TCP_SYN | TCP_RST)) && tcp_seq_geq(s->seq, c->rcv_nxt) &&
+	    c->state != TCP_STATE_TIME_WAIT) {
+		/*
+		 * RFC 9293 §3.10.7.4: "If the RCV.WND is zero, no segments will be acceptable,
+		 * but special allowance should be made to accept valid ACKs". A peer whose
+		 * SND.NXT passed our right edge (a window probe) numbers its ACKs beyond
+		 * RCV.NXT; ignoring them deadlocks when our window opens only once our own data
+		 * is acknowledged. Take the ACK, drop the text, answer with our ACK.
+		 */
+		tcp_drop_cnt(st, TCP_DROP_SEQ_UNACCEPTABLE);
+		tcp_ack_flush_mark(st, c);
+		s->len = 0;
+		s->flags &= (uint8_t) ~(TCP_FIN | TCP_PSH);
+		seg_len = 0;
+		acceptable = true;
+	}
 	if (!acceptable) {
 		if (!(s->flags & TCP_RST)) {
 			tcp_send_ack(st, c, now_us);
@@ -766,8 +786,9 @@ tcp_conn_input(struct tcp_stack *st, struct tcp_conn *c, struct tcp_seg *s, stru
 			c->flags |= TCPF_APP_GONE;
 		} else {
 			tcp_cnt(st, TCP_CNT_CONN_RESET_RX, 1);
-			tcp_notify_closed(st, c, c->state == TCP_STATE_SYN_RECEIVED ? -ECONNREFUSED
-										 : -ECONNRESET);
+			tcp_notify_closed(st, c,
+			                  c->state == TCP_STATE_SYN_RECEIVED ? -ECONNREFUSED
+			                                                     : -ECONNRESET);
 		}
 		tcp_conn_release(st, c);
 		rte_pktmbuf_free(m);
@@ -813,12 +834,12 @@ tcp_conn_input(struct tcp_stack *st, struct tcp_conn *c, struct tcp_seg *s, stru
 			tcp_cnt(st, TCP_CNT_CONN_PASSIVE, 1);
 			if (l->ops->accept(l->ctx, tcp_handle_of(st, c), &c->ctx) != 0) {
 				tcp_cnt(st, TCP_CNT_CONN_REFUSED_APP, 1);
-				c->flags |= TCPF_APP_GONE;
 				tcp_send_rst_conn(st, c, now_us);
 				tcp_conn_release(st, c);
 				rte_pktmbuf_free(m);
 				return;
 			}
+			c->flags &= (uint16_t)~TCPF_APP_GONE;
 		} else if (c->ops->connected != NULL) {
 			c->ops->connected(c->ctx, tcp_handle_of(st, c)); /* simultaneous open */
 		}
@@ -835,7 +856,7 @@ tcp_conn_input(struct tcp_stack *st, struct tcp_conn *c, struct tcp_seg *s, stru
 			return;
 		}
 	} else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & TCP_FIN) &&
-		   c->snd_max != c->snd_una && (s->wnd << c->snd_wscale) == c->snd_wnd) {
+	           c->snd_max != c->snd_una && (s->wnd << c->snd_wscale) == c->snd_wnd) {
 		tcp_dupack(st, c, now_us);
 	}
 	/* Send window update (§3.10.7.4 fifth step, SND.WL1/SND.WL2). */
@@ -854,8 +875,8 @@ tcp_conn_input(struct tcp_stack *st, struct tcp_conn *c, struct tcp_seg *s, stru
 		c->ts_recent_us = now_us;
 	}
 	{
-		bool fin_acked = (c->flags & TCPF_FIN_QUEUED) && c->snd_una == tcp_data_end(c) + 1 &&
-				 c->snd_max == c->snd_una;
+		bool fin_acked = (c->flags & TCPF_FIN_QUEUED) &&
+		                 c->snd_una == tcp_data_end(c) + 1 && c->snd_max == c->snd_una;
 
 		switch (c->state) {
 		case TCP_STATE_FIN_WAIT_1:
@@ -866,8 +887,7 @@ tcp_conn_input(struct tcp_stack *st, struct tcp_conn *c, struct tcp_seg *s, stru
 				 * sends FIN (time_wait_ms bounds the orphaned FIN-WAIT-2).
 				 */
 				if (c->flags & TCPF_APP_GONE)
-					c->t_2msl =
-						now_us + (uint64_t)st->p.time_wait_ms * 1000;
+					c->t_2msl = now_us + (uint64_t)st->p.time_wait_ms * 1000;
 			}
 			break;
 		case TCP_STATE_CLOSING:

@@ -73,18 +73,18 @@ const uint16_t tcp_cookie_mss[TCP_COOKIE_MSS_N] = {536, 1200, 1360, 1400, 1440, 
 
 static uint32_t
 tcp_cookie_hash(const struct tcp_secret *k, const struct tcp_tuple *t, uint32_t peer_isn,
-		uint32_t slot)
+                uint32_t slot)
 {
 	/* A second domain of the PRF: the ISN hash must not hand out cookie bits. */
 	uint64_t w[3] = {tcp_tuple_word(t), tcp_ports_word(t) | ((uint64_t)peer_isn << 32),
-			 0xc00c1e0000000000ULL | slot};
+	                 0xc00c1e0000000000ULL | slot};
 
 	return (uint32_t)tcp_siphash(k, w, 3) & 0xffffff;
 }
 
 uint32_t
 tcp_cookie_make(const struct tcp_secret *k, const struct tcp_tuple *t, uint32_t peer_isn,
-		uint16_t mss, uint64_t now_us)
+                uint16_t mss, uint64_t now_us)
 {
 	uint32_t slot = (uint32_t)(now_us / 1000000 / TCP_COOKIE_SLOT_S);
 	uint32_t idx = 0;
@@ -97,7 +97,7 @@ tcp_cookie_make(const struct tcp_secret *k, const struct tcp_tuple *t, uint32_t 
 
 bool
 tcp_cookie_check(const struct tcp_secret *k, const struct tcp_tuple *t, uint32_t peer_isn,
-		 uint32_t cookie, uint64_t now_us, uint16_t *mss)
+                 uint32_t cookie, uint64_t now_us, uint16_t *mss)
 {
 	uint32_t now_slot = (uint32_t)(now_us / 1000000 / TCP_COOKIE_SLOT_S);
 	uint32_t cslot = cookie >> 27;

@@ -40,10 +40,10 @@ extern const uint16_t tcp_cookie_mss[TCP_COOKIE_MSS_N];
  * PRF over tuple, slot and the peer's ISN. mss is clamped down to the nearest table value.
  */
 uint32_t tcp_cookie_make(const struct tcp_secret *k, const struct tcp_tuple *t, uint32_t peer_isn,
-			 uint16_t mss, uint64_t now_us);
+                         uint16_t mss, uint64_t now_us);
 /*
  * Checks the ACK of a cookie SYN-ACK: cookie = SEG.ACK - 1, peer_isn = SEG.SEQ - 1.
  * Returns true and the MSS when valid and fresh.
  */
 bool tcp_cookie_check(const struct tcp_secret *k, const struct tcp_tuple *t, uint32_t peer_isn,
-		      uint32_t cookie, uint64_t now_us, uint16_t *mss);
+                      uint32_t cookie, uint64_t now_us, uint16_t *mss);

@@ -13,12 +13,12 @@
 
 #include "tcp/tcp_pvt.h"
 
-#define TCP_OPT_EOL	  0
-#define TCP_OPT_NOP	  1
-#define TCP_OPT_MSS	  2
-#define TCP_OPT_WS	  3
+#define TCP_OPT_EOL       0
+#define TCP_OPT_NOP       1
+#define TCP_OPT_MSS       2
+#define TCP_OPT_WS        3
 #define TCP_OPT_SACK_PERM 4
-#define TCP_OPT_TS	  8
+#define TCP_OPT_TS        8
 
 uint32_t
 tcp_data_end(const struct tcp_conn *c)
@@ -29,7 +29,7 @@ tcp_data_end(const struct tcp_conn *c)
 /* Options of a SYN or SYN-ACK (RFC 9293 §3.7.1 MSS, RFC 7323 §2.2 WS, §3.2 TS). */
 static uint8_t
 tcp_syn_opts(uint8_t *o, uint16_t mss, int wscale, bool ts, uint32_t tsval, uint32_t tsecr,
-	     bool sack)
+             bool sack)
 {
 	uint8_t n = 0;
 
@@ -69,8 +69,8 @@ tcp_syn_opts(uint8_t *o, uint16_t mss, int wscale, bool ts, uint32_t tsval, uint
  */
 static int
 tcp_xmit(struct tcp_stack *st, struct rte_mbuf *m, const struct tcp_tuple *t, uint32_t seq,
-	 uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *opts, uint8_t optlen,
-	 uint64_t now_us)
+         uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *opts, uint8_t optlen,
+         uint64_t now_us)
 {
 	uint16_t hlen = (uint16_t)(20 + ((optlen + 3) & ~3));
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)rte_pktmbuf_prepend(m, hlen);
@@ -95,8 +95,8 @@ tcp_xmit(struct tcp_stack *st, struct rte_mbuf *m, const struct tcp_tuple *t, ui
 		memcpy(o, opts, optlen);
 		memset(o + optlen, TCP_OPT_EOL, hlen - 20 - optlen);
 	}
-	th->cksum = net_l4_cksum(m, 0, rte_pktmbuf_pkt_len(m), st->local_ip, t->remote_ip,
-				 IPPROTO_TCP);
+	th->cksum =
+	        net_l4_cksum(m, 0, rte_pktmbuf_pkt_len(m), st->local_ip, t->remote_ip, IPPROTO_TCP);
 	tcp_cnt(st, TCP_CNT_SEGS_TX, 1);
 	return net_ipv4_output(st->ifc, m, t->remote_ip, IPPROTO_TCP, now_us);
 }
@@ -118,6 +118,9 @@ tcp_wnd_field(struct tcp_stack *st, struct tcp_conn *c)
 	uint32_t w = tcp_rcv_window(c, st);
 	uint32_t f = w >> c->rcv_wscale;
 
+	/* Rounding the scaled field down must not pull the right edge back (never shrink). */
+	if (tcp_seq_lt(c->rcv_nxt + (f << c->rcv_wscale), c->rcv_adv))
+		f = (w + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
 	if (f > 65535)
 		f = 65535;
 	c->rcv_adv = c->rcv_nxt + (f << c->rcv_wscale);
@@ -130,7 +133,7 @@ tcp_ack_sent(struct tcp_conn *c)
 {
 	c->last_ack_sent = c->rcv_nxt;
 	c->segs_unacked = 0;
-	c->flags &= (uint16_t)~(TCPF_ACK_FLUSH | TCPF_ACK_DELAYED);
+	c->flags &= (uint16_t) ~(TCPF_ACK_FLUSH | TCPF_ACK_DELAYED);
 	c->t_delack = 0;
 }
 
@@ -157,15 +160,15 @@ tcp_send_syn(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 	bool synack = c->state == TCP_STATE_SYN_RECEIVED;
 	bool ts = synack ? (c->flags & TCPF_TS_OK) != 0 : st->p.timestamps;
 	int ws = synack ? ((c->flags & TCPF_WS_OK) ? c->rcv_wscale : -1)
-			: (st->p.window_scaling ? c->rcv_wscale : -1);
+	                : (st->p.window_scaling ? c->rcv_wscale : -1);
 	uint8_t n;
 	uint32_t wnd;
 
 	if (m == NULL)
 		return -ENOBUFS;
 	n = tcp_syn_opts(opts, st->local_mss, ws, ts, tcp_ts_now(c, now_us),
-			 synack ? c->ts_recent : 0,
-			 synack ? (c->flags & TCPF_SACK_OK) != 0 : st->p.sack);
+	                 synack ? c->ts_recent : 0,
+	                 synack ? (c->flags & TCPF_SACK_OK) != 0 : st->p.sack);
 	/* RFC 7323 §2.2: the window in a SYN or SYN-ACK is never scaled. */
 	wnd = st->p.rcvbuf_bytes > 65535 ? 65535 : st->p.rcvbuf_bytes;
 	if (synack) {
@@ -173,12 +176,12 @@ tcp_send_syn(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 		tcp_ack_sent(c);
 	}
 	return tcp_xmit(st, m, &c->t, c->iss, synack ? c->rcv_nxt : 0,
-			synack ? (TCP_SYN | TCP_ACK) : TCP_SYN, (uint16_t)wnd, opts, n, now_us);
+	                synack ? (TCP_SYN | TCP_ACK) : TCP_SYN, (uint16_t)wnd, opts, n, now_us);
 }
 
 int
 tcp_send_cookie_synack(struct tcp_stack *st, const struct tcp_tuple *t, const struct tcp_seg *syn,
-		       uint64_t now_us)
+                       uint64_t now_us)
 {
 	struct rte_mbuf *m = tcp_hdr_mbuf(st);
 	uint8_t opts[TCP_MAX_OPT_LEN];
@@ -201,8 +204,8 @@ tcp_send_cookie_synack(struct tcp_stack *st, const struct tcp_tuple *t, const st
 		 * cookie only when the SYN carried timestamps.
 		 */
 		uint64_t w[2] = {((uint64_t)t->local_ip << 32) | t->remote_ip,
-				 0x7500000000000000ULL | ((uint64_t)t->local_port << 16) |
-					 t->remote_port};
+		                 0x7500000000000000ULL | ((uint64_t)t->local_port << 16) |
+		                         t->remote_port};
 		uint32_t off = (uint32_t)tcp_siphash(&st->p.secret, w, 2);
 		uint32_t wsbits = (st->p.window_scaling && syn->has_ws) ? syn->ws : 0xf;
 		uint32_t sackbit = (st->p.sack && syn->sack_perm) ? 0x10 : 0;
@@ -216,13 +219,13 @@ tcp_send_cookie_synack(struct tcp_stack *st, const struct tcp_tuple *t, const st
 	n = tcp_syn_opts(opts, st->local_mss, ws, ts, tsval, syn->tsval, sack);
 	tcp_cnt(st, TCP_CNT_SYN_COOKIES_SENT, 1);
 	return tcp_xmit(st, m, t, cookie, syn->seq + 1, TCP_SYN | TCP_ACK,
-			(uint16_t)(st->p.rcvbuf_bytes > 65535 ? 65535 : st->p.rcvbuf_bytes), opts,
-			n, now_us);
+	                (uint16_t)(st->p.rcvbuf_bytes > 65535 ? 65535 : st->p.rcvbuf_bytes), opts,
+	                n, now_us);
 }
 
 int
 tcp_send_ctl(struct tcp_stack *st, const struct tcp_tuple *t, uint32_t seq, uint32_t ack,
-	     uint8_t flags, uint16_t wnd, uint64_t now_us)
+             uint8_t flags, uint16_t wnd, uint64_t now_us)
 {
 	struct rte_mbuf *m = tcp_hdr_mbuf(st);
 
@@ -347,7 +350,7 @@ tcp_sack_opt(struct tcp_stack *st, struct tcp_conn *c, uint8_t *o, uint8_t room)
 /* Attaches [seq, seq+len) of the send queue to hdr as indirect mbufs. */
 static int
 tcp_attach_data(struct tcp_stack *st, struct tcp_conn *c, struct rte_mbuf *hdr, uint32_t seq,
-		uint32_t len)
+                uint32_t len)
 {
 	struct rte_mbuf *s, *tail = hdr;
 	uint32_t s_seq, off;
@@ -396,8 +399,8 @@ tcp_attach_data(struct tcp_stack *st, struct tcp_conn *c, struct rte_mbuf *hdr, 
  * and the current window; flags adds SYN/FIN/PSH. Returns 0 or -ENOBUFS.
  */
 int
-tcp_send_data(struct tcp_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len,
-	      uint8_t flags, uint64_t now_us)
+tcp_send_data(struct tcp_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags,
+              uint64_t now_us)
 {
 	struct rte_mbuf *m = tcp_hdr_mbuf(st);
 	uint8_t opts[TCP_MAX_OPT_LEN];
@@ -418,7 +421,7 @@ tcp_send_data(struct tcp_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t l
 	wnd = tcp_wnd_field(st, c);
 	tcp_ack_sent(c);
 	return tcp_xmit(st, m, &c->t, seq, c->rcv_nxt, (uint8_t)(flags | TCP_ACK), wnd, opts, n,
-			now_us);
+	                now_us);
 }
 
 static void
@@ -439,14 +442,15 @@ tcp_output(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 	uint32_t end = tcp_data_end(c);
 	uint32_t pmax = tcp_seg_payload_max(c);
 	bool fin_wanted = (c->flags & TCPF_FIN_QUEUED) &&
-			  (c->state == TCP_STATE_FIN_WAIT_1 || c->state == TCP_STATE_CLOSING ||
-			   c->state == TCP_STATE_LAST_ACK);
+	                  (c->state == TCP_STATE_FIN_WAIT_1 || c->state == TCP_STATE_CLOSING ||
+	                   c->state == TCP_STATE_LAST_ACK);
 
 	if (!tcp_state_synchronized(c->state) || c->state == TCP_STATE_TIME_WAIT)
 		return;
 	for (;;) {
 		/* RFC 3042 limited transmit: one new segment per each of the first two dupacks. */
-		uint32_t lt = (c->flags & TCPF_IN_RECOVERY) || c->dupacks >= 3 ? 0 : c->dupacks * pmax;
+		uint32_t lt =
+		        (c->flags & TCPF_IN_RECOVERY) || c->dupacks >= 3 ? 0 : c->dupacks * pmax;
 		uint32_t cw = c->cwnd + lt;
 		uint32_t wnd = c->snd_wnd < cw ? c->snd_wnd : cw;
 		uint32_t flight = c->snd_nxt - c->snd_una;
@@ -471,7 +475,8 @@ tcp_output(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 		if (rtx)
 			tcp_cnt(st, TCP_CNT_RETRANSMITS, 1);
 		if (tcp_seq_gt(c->snd_nxt + len, c->snd_max))
-			tcp_cnt(st, TCP_CNT_BYTES_TX, c->snd_nxt + len - tcp_seq_max(c->snd_nxt, c->snd_max));
+			tcp_cnt(st, TCP_CNT_BYTES_TX,
+			        c->snd_nxt + len - tcp_seq_max(c->snd_nxt, c->snd_max));
 		/* RFC 6298 §3 / Karn: time one fresh segment at a time. */
 		if (!rtx && !(c->flags & TCPF_RTT_TIMING) && len > 0) {
 			c->flags |= TCPF_RTT_TIMING;
@@ -531,7 +536,7 @@ tcp_retransmit_timeout(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us
 	}
 	/* RFC 6298 §5.5-5.6: back off, go back to SND.UNA; Karn: stop timing. */
 	tcp_rto_backoff(&c->rto);
-	c->flags &= (uint16_t)~(TCPF_RTT_TIMING | TCPF_IN_RECOVERY);
+	c->flags &= (uint16_t) ~(TCPF_RTT_TIMING | TCPF_IN_RECOVERY);
 	/* RFC 5681 §3.1 eq. (4) and loss window; RFC 6582 §3.2 step 4: recover = highest sent. */
 	pmax = tcp_seg_payload_max(c);
 	c->ssthresh = flight / 2 > 2 * pmax ? flight / 2 : 2 * pmax;
@@ -541,7 +546,8 @@ tcp_retransmit_timeout(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us
 	c->snd_nxt = c->snd_una;
 	c->t_rtx = 0;
 	tcp_output(st, c, now_us);
-	if (c->snd_nxt == c->snd_una && c->snd_wnd == 0 && tcp_seq_lt(c->snd_una, tcp_data_end(c))) {
+	if (c->snd_nxt == c->snd_una && c->snd_wnd == 0 &&
+	    tcp_seq_lt(c->snd_una, tcp_data_end(c))) {
 		/*
 		 * The window closed while data was in flight and the update that reopens it
 		 * may be lost: the retransmission doubles as a one-byte zero-window probe

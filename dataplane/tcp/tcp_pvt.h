@@ -15,14 +15,14 @@
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_wheel.h"
 
-#define TCP_NONE	  UINT32_MAX
-#define TCP_WHEEL_SLOTS	  4096 /* 1 ms ticks: one revolution = 4.096 s */
+#define TCP_NONE          UINT32_MAX
+#define TCP_WHEEL_SLOTS   4096 /* 1 ms ticks: one revolution = 4.096 s */
 #define TCP_WHEEL_TICK_US 1000
-#define TCP_MAX_OPT_LEN	  40
-#define TCP_HDR_MAX	  (20 + TCP_MAX_OPT_LEN)
-#define TCP_TS_OPT_LEN	  12 /* NOP NOP TS */
-#define TCP_DEFAULT_MSS	  536 /* RFC 9293 §3.7.1: when the peer sends no MSS option */
-#define TCP_WSCALE_MAX	  14  /* RFC 7323 §2.3 */
+#define TCP_MAX_OPT_LEN   40
+#define TCP_HDR_MAX       (20 + TCP_MAX_OPT_LEN)
+#define TCP_TS_OPT_LEN    12  /* NOP NOP TS */
+#define TCP_DEFAULT_MSS   536 /* RFC 9293 §3.7.1: when the peer sends no MSS option */
+#define TCP_WSCALE_MAX    14  /* RFC 7323 §2.3 */
 #define TCP_PAWS_IDLE_US  (24ULL * 86400 * 1000000) /* RFC 7323 §5.5 */
 
 /* Header flags (RFC 9293 §3.1). */
@@ -34,20 +34,20 @@
 #define TCP_URG 0x20
 
 /* Connection flags. */
-#define TCPF_TS_OK	   0x0001 /* both sides sent TS on SYN (RFC 7323 §3.2) */
-#define TCPF_WS_OK	   0x0002 /* both sides sent WS */
-#define TCPF_FIN_QUEUED	   0x0004 /* application closed: FIN follows the data */
-#define TCPF_FIN_RCVD	   0x0008 /* peer's FIN consumed (rcv_nxt covers it) */
-#define TCPF_ACK_FLUSH	   0x0010 /* ACK owed at the end of the burst */
+#define TCPF_TS_OK         0x0001 /* both sides sent TS on SYN (RFC 7323 §3.2) */
+#define TCPF_WS_OK         0x0002 /* both sides sent WS */
+#define TCPF_FIN_QUEUED    0x0004 /* application closed: FIN follows the data */
+#define TCPF_FIN_RCVD      0x0008 /* peer's FIN consumed (rcv_nxt covers it) */
+#define TCPF_ACK_FLUSH     0x0010 /* ACK owed at the end of the burst */
 #define TCPF_ACK_DELAYED   0x0020 /* delayed-ACK timer armed */
 #define TCPF_WANT_WRITABLE 0x0040 /* tcp_send returned -EAGAIN */
-#define TCPF_APP_GONE	   0x0080 /* closed callback delivered or aborted: no more callbacks */
+#define TCPF_APP_GONE      0x0080 /* closed callback delivered or aborted: no more callbacks */
 #define TCPF_IN_RECOVERY   0x0100 /* NewReno fast recovery (RFC 6582) */
-#define TCPF_RTT_TIMING	   0x0200 /* rtt_seq/rtt_start valid (Karn: not on retransmits) */
+#define TCPF_RTT_TIMING    0x0200 /* rtt_seq/rtt_start valid (Karn: not on retransmits) */
 #define TCPF_FREE_PENDING  0x0400 /* released while a callback was running */
-#define TCPF_PASSIVE	   0x0800 /* from a listener (SYN-RECEIVED returns nothing to app) */
-#define TCPF_COOKIE	   0x1000 /* created from a SYN cookie */
-#define TCPF_SACK_OK	   0x2000 /* both sides sent SACK-permitted (RFC 2018 §2) */
+#define TCPF_PASSIVE       0x0800 /* from a listener (SYN-RECEIVED returns nothing to app) */
+#define TCPF_COOKIE        0x1000 /* created from a SYN cookie */
+#define TCPF_SACK_OK       0x2000 /* both sides sent SACK-permitted (RFC 2018 §2) */
 
 /* Per-mbuf metadata in a dynamic field: the out-of-order queue. */
 struct tcp_mbuf_meta {
@@ -74,21 +74,21 @@ struct tcp_conn {
 
 	/* Send side. */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_sndwnd;
-	uint32_t sq_seq;   /* sequence of the first byte in the send queue */
-	uint32_t sq_bytes; /* bytes queued (sent-unacknowledged plus unsent) */
+	uint32_t sq_seq;                    /* sequence of the first byte in the send queue */
+	uint32_t sq_bytes;                  /* bytes queued (sent-unacknowledged plus unsent) */
 	struct rte_mbuf *sq_head, *sq_tail; /* raw segment list linked by ->next */
-	struct rte_mbuf *sq_cur;	    /* cursor: a segment inside the queue */
-	uint32_t sq_cur_seq;		    /* sequence of sq_cur's first byte */
-	uint16_t mss;			    /* effective send MSS (RFC 9293 §3.7.1) */
+	struct rte_mbuf *sq_cur;            /* cursor: a segment inside the queue */
+	uint32_t sq_cur_seq;                /* sequence of sq_cur's first byte */
+	uint16_t mss;                       /* effective send MSS (RFC 9293 §3.7.1) */
 	uint8_t snd_wscale, rcv_wscale;
 
 	/* Receive side. */
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge last advertised */
-	uint32_t rcv_unread;		/* delivered, not yet tcp_recv_done() */
+	uint32_t rcv_unread;            /* delivered, not yet tcp_recv_done() */
 	uint32_t ooo_bytes;
 	struct rte_mbuf *ooo_head; /* sorted by seq, linked through tcp_mbuf_meta */
-	uint16_t segs_unacked;	   /* full segments received since our last ACK */
-	uint32_t sack_recent;	   /* seq of the latest out-of-order arrival (RFC 2018 §4) */
+	uint16_t segs_unacked;     /* full segments received since our last ACK */
+	uint32_t sack_recent;      /* seq of the latest out-of-order arrival (RFC 2018 §4) */
 
 	/* RFC 7323 timestamps. */
 	uint32_t ts_offset, ts_recent, last_ack_sent;
@@ -139,11 +139,14 @@ struct tcp_stack {
 	uint32_t *wheel_heads;
 
 	uint32_t flush_head; /* connections owing an ACK at tcp_flush() */
-	uint32_t busy;	     /* connection being processed (deferred free), TCP_NONE */
+	uint32_t busy;       /* connection being processed (deferred free), TCP_NONE */
 	uint64_t now_us;
 
 	uint64_t chal_window_us;
 	uint32_t chal_count;
+
+	tcp_port_filter_fn *port_filter;
+	void *port_filter_ctx;
 };
 
 /* A parsed segment. */
@@ -228,11 +231,11 @@ int tcp_send_syn(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us);
 int tcp_send_ack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us);
 int tcp_send_rst_conn(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us);
 int tcp_send_data(struct tcp_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len,
-		  uint8_t flags, uint64_t now_us);
+                  uint8_t flags, uint64_t now_us);
 int tcp_send_ctl(struct tcp_stack *st, const struct tcp_tuple *t, uint32_t seq, uint32_t ack,
-		 uint8_t flags, uint16_t wnd, uint64_t now_us);
+                 uint8_t flags, uint16_t wnd, uint64_t now_us);
 int tcp_send_cookie_synack(struct tcp_stack *st, const struct tcp_tuple *t,
-			   const struct tcp_seg *syn, uint64_t now_us);
+                           const struct tcp_seg *syn, uint64_t now_us);
 void tcp_ack_flush_mark(struct tcp_stack *st, struct tcp_conn *c);
 int tcp_send_challenge_ack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us);
 void tcp_retransmit_timeout(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us);

@@ -8,15 +8,15 @@
 #include <stdint.h>
 
 #define TCP_RTO_INITIAL_US 1000000ULL  /* RFC 6298 §2.1 */
-#define TCP_RTO_MAX_US	   60000000ULL /* RFC 6298 §2.5: a maximum of at least 60 s */
-#define TCP_RTO_G_US	   1000ULL     /* clock granularity G: the wheel tick */
+#define TCP_RTO_MAX_US     60000000ULL /* RFC 6298 §2.5: a maximum of at least 60 s */
+#define TCP_RTO_G_US       1000ULL     /* clock granularity G: the wheel tick */
 
 struct tcp_rto {
-	uint64_t srtt_us;   /* 0 until the first measurement */
+	uint64_t srtt_us; /* 0 until the first measurement */
 	uint64_t rttvar_us;
-	uint64_t rto_us;    /* without backoff */
-	uint64_t min_us;    /* configured lower bound (RFC 6298 §2.4 says 1 s; configurable) */
-	uint8_t backoff;    /* exponent of the §5.5 doubling */
+	uint64_t rto_us; /* without backoff */
+	uint64_t min_us; /* configured lower bound (RFC 6298 §2.4 says 1 s; configurable) */
+	uint8_t backoff; /* exponent of the §5.5 doubling */
 };
 
 static inline void

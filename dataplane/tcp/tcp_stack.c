@@ -36,24 +36,24 @@ const char *const tcp_drop_names[TCP_DROP_MAX] = {
 #define S(x) (1u << TCP_STATE_##x)
 /* RFC 9293 Figure 5, plus "any state -> CLOSED" (RST, abort, timeouts). */
 static const uint32_t tcp_legal_next[TCP_STATE_MAX] = {
-	[TCP_STATE_CLOSED] = S(SYN_SENT) | S(SYN_RECEIVED) | S(ESTABLISHED), /* ESTAB: cookie */
-	[TCP_STATE_LISTEN] = 0,
-	[TCP_STATE_SYN_SENT] = S(SYN_RECEIVED) | S(ESTABLISHED) | S(CLOSED),
-	[TCP_STATE_SYN_RECEIVED] = S(ESTABLISHED) | S(FIN_WAIT_1) | S(CLOSE_WAIT) | S(CLOSED),
-	[TCP_STATE_ESTABLISHED] = S(FIN_WAIT_1) | S(CLOSE_WAIT) | S(CLOSED),
-	[TCP_STATE_FIN_WAIT_1] = S(FIN_WAIT_2) | S(CLOSING) | S(TIME_WAIT) | S(CLOSED),
-	[TCP_STATE_FIN_WAIT_2] = S(TIME_WAIT) | S(CLOSED),
-	[TCP_STATE_CLOSE_WAIT] = S(LAST_ACK) | S(CLOSED),
-	[TCP_STATE_CLOSING] = S(TIME_WAIT) | S(CLOSED),
-	[TCP_STATE_LAST_ACK] = S(CLOSED),
-	[TCP_STATE_TIME_WAIT] = S(CLOSED),
+        [TCP_STATE_CLOSED] = S(SYN_SENT) | S(SYN_RECEIVED) | S(ESTABLISHED), /* ESTAB: cookie */
+        [TCP_STATE_LISTEN] = 0,
+        [TCP_STATE_SYN_SENT] = S(SYN_RECEIVED) | S(ESTABLISHED) | S(CLOSED),
+        [TCP_STATE_SYN_RECEIVED] = S(ESTABLISHED) | S(FIN_WAIT_1) | S(CLOSE_WAIT) | S(CLOSED),
+        [TCP_STATE_ESTABLISHED] = S(FIN_WAIT_1) | S(CLOSE_WAIT) | S(CLOSED),
+        [TCP_STATE_FIN_WAIT_1] = S(FIN_WAIT_2) | S(CLOSING) | S(TIME_WAIT) | S(CLOSED),
+        [TCP_STATE_FIN_WAIT_2] = S(TIME_WAIT) | S(CLOSED),
+        [TCP_STATE_CLOSE_WAIT] = S(LAST_ACK) | S(CLOSED),
+        [TCP_STATE_CLOSING] = S(TIME_WAIT) | S(CLOSED),
+        [TCP_STATE_LAST_ACK] = S(CLOSED),
+        [TCP_STATE_TIME_WAIT] = S(CLOSED),
 };
 #undef S
 
 static const struct rte_mbuf_dynfield tcp_meta_desc = {
-	.name = "msw_tcp_meta",
-	.size = sizeof(struct tcp_mbuf_meta),
-	.align = __alignof__(struct tcp_mbuf_meta),
+        .name = "msw_tcp_meta",
+        .size = sizeof(struct tcp_mbuf_meta),
+        .align = __alignof__(struct tcp_mbuf_meta),
 };
 
 void
@@ -88,14 +88,14 @@ static uint32_t
 tcp_tuple_hash(const struct tcp_stack *st, const struct tcp_tuple *t)
 {
 	uint64_t w[2] = {((uint64_t)t->local_ip << 32) | t->remote_ip,
-			 ((uint64_t)t->local_port << 16) | t->remote_port};
+	                 ((uint64_t)t->local_port << 16) | t->remote_port};
 
 	return (uint32_t)tcp_siphash(&st->p.secret, w, 2) & st->hash_mask;
 }
 
 struct tcp_stack *
 tcp_stack_create(const struct tcp_params *p, struct net_iface *ifc, struct rte_mempool *pool,
-		 uint64_t now_us)
+                 uint64_t now_us)
 {
 	struct tcp_stack *st;
 	uint32_t hsize, mtu_mss;
@@ -106,7 +106,8 @@ tcp_stack_create(const struct tcp_params *p, struct net_iface *ifc, struct rte_m
 	    p->sndbuf_bytes == 0 || p->rcvbuf_bytes < 1024 || p->max_listeners == 0 ||
 	    p->max_listeners > 255 || p->syn_backlog == 0 || p->ephemeral_lo == 0 ||
 	    p->ephemeral_hi < p->ephemeral_lo || p->delack_ms == 0 || p->delack_ms >= 500 ||
-	    (p->keepalive_idle_ms != 0 && (p->keepalive_intvl_ms == 0 || p->keepalive_probes == 0)) ||
+	    (p->keepalive_idle_ms != 0 &&
+	     (p->keepalive_intvl_ms == 0 || p->keepalive_probes == 0)) ||
 	    (p->mss != 0 && p->mss < 88)) {
 		errno = EINVAL;
 		return NULL;
@@ -142,14 +143,14 @@ tcp_stack_create(const struct tcp_params *p, struct net_iface *ifc, struct rte_m
 	hsize = rte_align32pow2(p->max_conns * 2 < 64 ? 64 : p->max_conns * 2);
 	st->hash_mask = hsize - 1;
 	st->conns = rte_zmalloc_socket("tcp_conns", sizeof(*st->conns) * st->nconns,
-				       RTE_CACHE_LINE_SIZE, p->socket_id);
+	                               RTE_CACHE_LINE_SIZE, p->socket_id);
 	st->hash = rte_malloc_socket("tcp_hash", sizeof(uint32_t) * hsize, 0, p->socket_id);
-	st->listeners = rte_zmalloc_socket("tcp_listeners", sizeof(*st->listeners) * p->max_listeners,
-					   0, p->socket_id);
+	st->listeners = rte_zmalloc_socket(
+	        "tcp_listeners", sizeof(*st->listeners) * p->max_listeners, 0, p->socket_id);
 	st->wheel_entries = rte_malloc_socket("tcp_wheel", sizeof(*st->wheel_entries) * st->nconns,
-					      0, p->socket_id);
-	st->wheel_heads = rte_malloc_socket("tcp_wheel_heads", sizeof(uint32_t) * TCP_WHEEL_SLOTS, 0,
-					    p->socket_id);
+	                                      0, p->socket_id);
+	st->wheel_heads = rte_malloc_socket("tcp_wheel_heads", sizeof(uint32_t) * TCP_WHEEL_SLOTS,
+	                                    0, p->socket_id);
 	if (st->conns == NULL || st->hash == NULL || st->listeners == NULL ||
 	    st->wheel_entries == NULL || st->wheel_heads == NULL)
 		goto nomem;
@@ -162,7 +163,7 @@ tcp_stack_create(const struct tcp_params *p, struct net_iface *ifc, struct rte_m
 	}
 	st->free_head = 0;
 	tcp_wheel_init(&st->wheel, st->wheel_entries, st->nconns, st->wheel_heads, TCP_WHEEL_SLOTS,
-		       TCP_WHEEL_TICK_US, now_us);
+	               TCP_WHEEL_TICK_US, now_us);
 	st->stats.conns[TCP_STATE_CLOSED] = 0;
 	net_iface_set_l4(ifc, IPPROTO_TCP, tcp_input, st);
 	return st;
@@ -289,8 +290,8 @@ tcp_conn_alloc(struct tcp_stack *st, const struct tcp_tuple *t, uint64_t now_us)
 	c->last_rx_us = now_us;
 	{
 		uint64_t w[2] = {((uint64_t)t->local_ip << 32) | t->remote_ip,
-				 0x7500000000000000ULL | ((uint64_t)t->local_port << 16) |
-					 t->remote_port};
+		                 0x7500000000000000ULL | ((uint64_t)t->local_port << 16) |
+		                         t->remote_port};
 
 		/* Stateless per-connection offset so SYN cookies can recompute it. */
 		c->ts_offset = (uint32_t)tcp_siphash(&st->p.secret, w, 2);
@@ -352,7 +353,7 @@ tcp_set_state(struct tcp_stack *st, struct tcp_conn *c, enum tcp_state s)
 		c->flags &= (uint16_t)~TCPF_PASSIVE;
 	}
 	__atomic_store_n(&st->stats.conns[c->state], st->stats.conns[c->state] - 1,
-			 __ATOMIC_RELAXED);
+	                 __ATOMIC_RELAXED);
 	__atomic_store_n(&st->stats.conns[s], st->stats.conns[s] + 1, __ATOMIC_RELAXED);
 	c->state = (uint8_t)s;
 }
@@ -387,7 +388,8 @@ tcp_conn_init_seq(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	c->sq_seq = c->iss + 1;
 	c->recover = c->iss; /* RFC 6582 §3.2 step 1 */
-	/* RFC 6928 initial window of 10 segments; RFC 5681 §3.1 initial ssthresh "arbitrarily high". */
+	/* RFC 6928 initial window of 10 segments; RFC 5681 §3.1 initial ssthresh "arbitrarily
+	 * high". */
 	c->ssthresh = UINT32_MAX / 2;
 }
 
@@ -465,8 +467,8 @@ tcp_timer_fire(void *arg, uint32_t idx, uint64_t now_us)
 			tcp_send_data(st, c, c->snd_nxt, 1, 0, now_us);
 			if (c->persist_backoff < 12)
 				c->persist_backoff++;
-			c->t_persist = now_us + tcp_rto_clamp(&c->rto, c->rto.rto_us
-									     << c->persist_backoff);
+			c->t_persist = now_us +
+			               tcp_rto_clamp(&c->rto, c->rto.rto_us << c->persist_backoff);
 		}
 	}
 	if (c->t_delack != 0 && now_us >= c->t_delack) {
@@ -494,7 +496,7 @@ tcp_timer_fire(void *arg, uint32_t idx, uint64_t now_us)
 			c->keep_probes++;
 			tcp_cnt(st, TCP_CNT_KEEPALIVE_PROBES, 1);
 			tcp_send_ctl(st, &c->t, c->snd_una - 1, c->rcv_nxt, TCP_ACK,
-				     (uint16_t)(tcp_rcv_window(c, st) >> c->rcv_wscale), now_us);
+			             (uint16_t)(tcp_rcv_window(c, st) >> c->rcv_wscale), now_us);
 			c->t_keep = now_us + (uint64_t)st->p.keepalive_intvl_ms * 1000;
 		}
 	}
@@ -533,6 +535,37 @@ tcp_flush(struct tcp_stack *st)
 }
 
 /* ---- application API ---- */
+
+void
+tcp_stack_dump(const struct tcp_stack *st, FILE *f, uint32_t max)
+{
+	for (uint32_t i = 0, n = 0; i < st->nconns && n < max; i++) {
+		const struct tcp_conn *c = &st->conns[i];
+
+		if (c->state == TCP_STATE_CLOSED)
+			continue;
+		n++;
+		fprintf(f,
+		        "conn %u %s %u->%u una=%u nxt=%u max=%u end=%u wnd=%u cwnd=%u ssthresh=%u "
+		        "dup=%u rcv_nxt=%u adv=%u unread=%u ooo=%u rtx=%lu persist=%lu delack=%lu "
+		        "keep=%lu 2msl=%lu rto=%lu backoff=%u rtx_count=%u flags=%#x now=%lu\n",
+		        i, tcp_state_names[c->state], c->t.local_port, c->t.remote_port,
+		        c->snd_una - c->iss, c->snd_nxt - c->iss, c->snd_max - c->iss,
+		        tcp_data_end(c) - c->iss, c->snd_wnd, c->cwnd, c->ssthresh, c->dupacks,
+		        c->rcv_nxt - c->irs, c->rcv_adv - c->irs, c->rcv_unread, c->ooo_bytes,
+		        (unsigned long)c->t_rtx, (unsigned long)c->t_persist,
+		        (unsigned long)c->t_delack, (unsigned long)c->t_keep,
+		        (unsigned long)c->t_2msl, (unsigned long)c->rto.rto_us, c->rto.backoff,
+		        c->rtx_count, c->flags, (unsigned long)st->now_us);
+	}
+}
+
+void
+tcp_set_port_filter(struct tcp_stack *st, tcp_port_filter_fn *fn, void *ctx)
+{
+	st->port_filter = fn;
+	st->port_filter_ctx = ctx;
+}
 
 struct tcp_listener *
 tcp_listener_find(struct tcp_stack *st, uint16_t port)
@@ -611,10 +644,10 @@ tcp_conn_state(const struct tcp_stack *st, struct tcp_handle h)
 
 int
 tcp_connect(struct tcp_stack *st, uint32_t dst_ip, uint16_t dst_port, uint16_t src_port,
-	    const struct tcp_app_ops *ops, void *ctx, uint64_t now_us, struct tcp_handle *h)
+            const struct tcp_app_ops *ops, void *ctx, uint64_t now_us, struct tcp_handle *h)
 {
-	struct tcp_tuple t = {.local_ip = st->local_ip, .remote_ip = dst_ip,
-			      .remote_port = dst_port};
+	struct tcp_tuple t = {
+	        .local_ip = st->local_ip, .remote_ip = dst_ip, .remote_port = dst_port};
 	struct tcp_conn *c;
 	uint32_t span = (uint32_t)st->p.ephemeral_hi - st->p.ephemeral_lo + 1;
 
@@ -631,10 +664,11 @@ tcp_connect(struct tcp_stack *st, uint32_t dst_ip, uint16_t dst_port, uint16_t s
 		for (i = 0; i < span; i++) {
 			t.local_port = st->next_ephemeral;
 			st->next_ephemeral = st->next_ephemeral == st->p.ephemeral_hi
-						     ? st->p.ephemeral_lo
-						     : st->next_ephemeral + 1;
+			                             ? st->p.ephemeral_lo
+			                             : st->next_ephemeral + 1;
 			if (tcp_listener_find(st, t.local_port) == NULL &&
-			    tcp_conn_lookup(st, &t) == NULL)
+			    tcp_conn_lookup(st, &t) == NULL &&
+			    (st->port_filter == NULL || st->port_filter(st->port_filter_ctx, &t)))
 				break;
 		}
 		if (i == span)
@@ -666,6 +700,15 @@ tcp_send_space(const struct tcp_stack *st, struct tcp_handle h)
 	if (c == NULL || c->sq_bytes >= st->p.sndbuf_bytes)
 		return 0;
 	return st->p.sndbuf_bytes - c->sq_bytes;
+}
+
+void
+tcp_want_writable(struct tcp_stack *st, struct tcp_handle h)
+{
+	struct tcp_conn *c = tcp_conn_get(st, h);
+
+	if (c != NULL)
+		c->flags |= TCPF_WANT_WRITABLE;
 }
 
 int
@@ -730,8 +773,7 @@ tcp_recv_done(struct tcp_stack *st, struct tcp_handle h, uint32_t n, uint64_t no
 	 * from a (nearly) closed window or by half the buffer; otherwise the next segment
 	 * carries it.
 	 */
-	if (tcp_state_synchronized(c->state) && c->state != TCP_STATE_TIME_WAIT &&
-	    after > before &&
+	if (tcp_state_synchronized(c->state) && c->state != TCP_STATE_TIME_WAIT && after > before &&
 	    ((before < c->mss && after >= c->mss) || after - before >= st->p.rcvbuf_bytes / 2)) {
 		st->now_us = now_us;
 		tcp_ack_flush_mark(st, c);

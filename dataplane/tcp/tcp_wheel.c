@@ -3,7 +3,7 @@
 
 void
 tcp_wheel_init(struct tcp_wheel *w, struct tcp_wheel_entry *entries, uint32_t nentries,
-	       uint32_t *heads, uint32_t nslots, uint64_t tick_us, uint64_t now_us)
+               uint32_t *heads, uint32_t nslots, uint64_t tick_us, uint64_t now_us)
 {
 	w->e = entries;
 	w->heads = heads;

@@ -16,9 +16,9 @@
 #define TCP_WHEEL_NONE UINT32_MAX
 
 struct tcp_wheel_entry {
-	uint32_t next;	      /* TCP_WHEEL_NONE terminates */
-	uint32_t prev;	      /* TCP_WHEEL_NONE: head of its slot */
-	uint32_t slot;	      /* TCP_WHEEL_NONE: not scheduled */
+	uint32_t next;        /* TCP_WHEEL_NONE terminates */
+	uint32_t prev;        /* TCP_WHEEL_NONE: head of its slot */
+	uint32_t slot;        /* TCP_WHEEL_NONE: not scheduled */
 	uint64_t expire_tick; /* absolute tick */
 };
 
@@ -37,7 +37,7 @@ typedef void tcp_wheel_fn(void *ctx, uint32_t idx, uint64_t now_us);
 
 /* nslots must be a power of two. entries/heads are caller memory (sized nentries/nslots). */
 void tcp_wheel_init(struct tcp_wheel *w, struct tcp_wheel_entry *entries, uint32_t nentries,
-		    uint32_t *heads, uint32_t nslots, uint64_t tick_us, uint64_t now_us);
+                    uint32_t *heads, uint32_t nslots, uint64_t tick_us, uint64_t now_us);
 /* (Re)schedules idx to fire at the first tick >= expire_us (never in the past tick). */
 void tcp_wheel_schedule(struct tcp_wheel *w, uint32_t idx, uint64_t expire_us);
 void tcp_wheel_cancel(struct tcp_wheel *w, uint32_t idx);

@@ -175,7 +175,7 @@ def synflood(host, port, seconds, legit):
     def flood():
         rnd = random.Random(1)
         while time.time() < stop:
-            for _ in range(200):
+            for _ in range(100):
                 src = bytes([10, 200, rnd.randrange(256), rnd.randrange(1, 255)])
                 sport = rnd.randrange(1024, 65535)
                 tcp = struct.pack("!HHIIBBHHH", sport, port, rnd.getrandbits(32), 0, 5 << 4,
@@ -186,7 +186,7 @@ def synflood(host, port, seconds, legit):
                                  dst)
                 raw.sendto(ip + tcp, (host, 0))
                 sent[0] += 1
-            time.sleep(0.001)
+            time.sleep(0.02)  # ~5000 SYN/s: far beyond the backlog, leaves CPU for the rest
 
     th = threading.Thread(target=flood)
     th.start()

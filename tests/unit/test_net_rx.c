@@ -13,10 +13,10 @@
 #include "net/net.h"
 #include "sim/sim.h"
 
-#define OUR_IP	 0x0a010102u /* 10.1.1.2/24 */
-#define PEER_IP	 0x0a010101u
-#define FAR_IP	 0x08080808u
-#define GW_IP	 0x0a0101feu
+#define OUR_IP  0x0a010102u /* 10.1.1.2/24 */
+#define PEER_IP 0x0a010101u
+#define FAR_IP  0x08080808u
+#define GW_IP   0x0a0101feu
 
 static struct rte_mempool *pool;
 static struct net_iface *ifc;
@@ -55,7 +55,7 @@ setup(void)
 
 	cr_assert_eq(sim_eal_init("nettest"), 0);
 	pool = rte_pktmbuf_pool_create("net_test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
+	                               SOCKET_ID_ANY);
 	cr_assert_not_null(pool);
 	net_params_default(&p);
 	p.mac = our_mac;
@@ -86,11 +86,11 @@ drops(enum net_drop d)
 
 static struct rte_mbuf *
 arp_frame(uint16_t op, uint32_t sip, const struct rte_ether_addr *sha, uint32_t tip,
-	  const struct rte_ether_addr *eth_dst)
+          const struct rte_ether_addr *eth_dst)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ether_hdr *eh =
-		(struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eh) + sizeof(struct rte_arp_hdr));
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_append(
+	        m, sizeof(*eh) + sizeof(struct rte_arp_hdr));
 	struct rte_arp_hdr *ah = (struct rte_arp_hdr *)(eh + 1);
 
 	eh->dst_addr = *eth_dst;
@@ -116,7 +116,7 @@ ip_frame(uint8_t proto, uint32_t src, uint32_t dst, uint16_t len, uint16_t frag)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 	struct rte_ether_hdr *eh =
-		(struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eh) + 20 + len);
+	        (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eh) + 20 + len);
 	struct rte_ipv4_hdr *ih = (struct rte_ipv4_hdr *)(eh + 1);
 
 	eh->dst_addr = our_mac;
@@ -151,8 +151,8 @@ Test(net, arp_request_gets_reply_and_learns)
 	cr_assert_eq(rte_be_to_cpu_32(ah->arp_data.arp_sip), OUR_IP);
 	cr_assert(rte_is_same_ether_addr(&ah->arp_data.arp_tha, &peer_mac));
 	cr_assert_eq(rte_be_to_cpu_32(ah->arp_data.arp_tip), PEER_IP);
-	cr_assert(rte_is_same_ether_addr(&rte_pktmbuf_mtod(txq[0], struct rte_ether_hdr *)->dst_addr,
-					 &peer_mac));
+	cr_assert(rte_is_same_ether_addr(
+	        &rte_pktmbuf_mtod(txq[0], struct rte_ether_hdr *)->dst_addr, &peer_mac));
 	/* RFC 826: the requester was merged into the cache. */
 	cr_assert(net_arp_lookup(ifc, PEER_IP, &mac));
 	cr_assert(rte_is_same_ether_addr(&mac, &peer_mac));
@@ -188,8 +188,8 @@ Test(net, output_resolves_then_sends_queued)
 	ih = rte_pktmbuf_mtod_offset(txq[1], struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
 	cr_assert_eq(rte_be_to_cpu_32(ih->dst_addr), PEER_IP);
 	cr_assert_eq(rte_raw_cksum(ih, 20), 0xffff);
-	cr_assert(rte_is_same_ether_addr(&rte_pktmbuf_mtod(txq[1], struct rte_ether_hdr *)->dst_addr,
-					 &peer_mac));
+	cr_assert(rte_is_same_ether_addr(
+	        &rte_pktmbuf_mtod(txq[1], struct rte_ether_hdr *)->dst_addr, &peer_mac));
 }
 
 Test(net, off_link_goes_to_gateway_and_unresolved_is_dropped)
@@ -275,11 +275,10 @@ Test(net, ipv4_validation_drops_are_counted)
 	cr_assert_eq(drops(NET_DROP_IP_PROTO), 1);
 
 	m = ip_frame(IPPROTO_UDP, PEER_IP, OUR_IP, 8, 0);
-	rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14)->total_length =
-		rte_cpu_to_be_16(200);
+	rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14)->total_length = rte_cpu_to_be_16(200);
 	rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14)->hdr_checksum = 0;
 	rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14)->hdr_checksum =
-		rte_ipv4_cksum(rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14));
+	        rte_ipv4_cksum(rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14));
 	net_rx(ifc, m, 0);
 	cr_assert_eq(drops(NET_DROP_IP_LEN), 1);
 

@@ -114,7 +114,7 @@ reader(void *arg)
 			struct sw_members *m = rcu_dereference(l->conf->members);
 
 			for (uint32_t j = 0; m != NULL && j < m->n; j++)
-				found += m->leg[j]->path_len > 0;
+				found += sw_leg_addr(m->leg[j])->path_len > 0;
 		}
 		urcu_qsbr_quiescent_state();
 		atomic_fetch_add(&r_rounds, 1);

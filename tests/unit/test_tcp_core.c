@@ -31,7 +31,7 @@ Test(tcp_seq, acceptability_four_cases)
 	cr_assert(!tcp_seq_acceptable(100, 10, 100, 0));
 	cr_assert(tcp_seq_acceptable(90, 20, 100, 100)); /* overlaps the left edge */
 	cr_assert(tcp_seq_acceptable(199, 20, 100, 100));
-	cr_assert(!tcp_seq_acceptable(80, 20, 100, 100)); /* entirely old */
+	cr_assert(!tcp_seq_acceptable(80, 20, 100, 100));      /* entirely old */
 	cr_assert(tcp_seq_acceptable(0xfffffffeu, 4, 0, 100)); /* across the wrap */
 }
 
@@ -75,7 +75,7 @@ Test(tcp_wheel, beyond_one_revolution)
 {
 	struct tcp_wheel w;
 
-	reset(&w); /* 16 slots of 1 ms */
+	reset(&w);                        /* 16 slots of 1 ms */
 	tcp_wheel_schedule(&w, 2, 40000); /* 2.5 revolutions away, same slot as 8 ms */
 	tcp_wheel_schedule(&w, 3, 8000);
 	for (uint64_t t = 0; t <= 39000; t += 1000)
@@ -166,12 +166,12 @@ Test(tcp_wheel, randomized_against_reference)
 		tcp_wheel_expire(&w, now, on_fire, NULL);
 		for (uint32_t k = 0; k < NE; k++) {
 			if (due[k] != 0 && due[k] <= (now / 1000) * 1000) {
-				cr_assert_neq(fired_at[k], 0, "entry %u due %lu not fired at %lu", k,
-					      due[k], now);
+				cr_assert_neq(fired_at[k], 0, "entry %u due %lu not fired at %lu",
+				              k, due[k], now);
 				due[k] = 0;
 			} else {
 				cr_assert_eq(fired_at[k], 0, "entry %u due %lu fired early at %lu",
-					     k, due[k], now);
+				             k, due[k], now);
 			}
 		}
 	}
@@ -216,8 +216,10 @@ Test(tcp_isn, siphash_reference_vectors)
 Test(tcp_isn, rfc6528_properties)
 {
 	struct tcp_secret k = {.k0 = 11, .k1 = 22}, k2 = {.k0 = 11, .k1 = 23};
-	struct tcp_tuple t = {.local_ip = 0x0a000002, .remote_ip = 0x0a000001, .local_port = 7,
-			      .remote_port = 40000};
+	struct tcp_tuple t = {.local_ip = 0x0a000002,
+	                      .remote_ip = 0x0a000001,
+	                      .local_port = 7,
+	                      .remote_port = 40000};
 	struct tcp_tuple u = t;
 	uint32_t a = tcp_isn(&k, &t, 1000000);
 

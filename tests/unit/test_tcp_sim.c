@@ -54,7 +54,7 @@ conf_default(struct sim_node_conf *c, uint32_t ip, uint8_t mac)
 
 static void
 setup_pair(uint64_t seed, const struct sim_impair *imp, struct sim_node_conf *cc,
-	   struct sim_node_conf *sc)
+           struct sim_node_conf *sc)
 {
 	struct sim_node_conf c0, c1;
 
@@ -104,19 +104,19 @@ check_invariants_opt(const char *what, bool server_errors_ok)
 	for (uint32_t i = 0; i < client.n; i++) {
 		struct sim_client_conn *c = &client.c[i];
 
-		cr_assert(c->closed, "%s: conn %u not closed (tx %lu rx %lu of %lu, state %s)", what,
-			  i, c->tx_off, c->rx_off, c->total,
-			  tcp_state_names[tcp_conn_state(sim.node[0].tcp, c->h)]);
+		cr_assert(c->closed, "%s: conn %u not closed (tx %lu rx %lu of %lu, state %s)",
+		          what, i, c->tx_off, c->rx_off, c->total,
+		          tcp_state_names[tcp_conn_state(sim.node[0].tcp, c->h)]);
 		cr_assert_eq(c->err, 0, "%s: conn %u closed with %d", what, i, c->err);
 		cr_assert_eq(c->mismatch, 0, "%s: conn %u stream differs at %lu", what, i,
-			     c->mismatch - 1);
+		             c->mismatch - 1);
 		cr_assert_eq(c->rx_off, c->total, "%s: conn %u got %lu of %lu", what, i, c->rx_off,
-			     c->total);
+		             c->total);
 	}
 	cr_assert_eq(echo.accepted, client.n, "%s: accepted %u of %u", what, echo.accepted,
-		     client.n);
+	             client.n);
 	cr_assert_eq(echo.closed, echo.accepted, "%s: echo closed %u of %u", what, echo.closed,
-		     echo.accepted);
+	             echo.accepted);
 	/*
 	 * Under heavy loss the server's last FIN retransmission may outlive the client's
 	 * TIME-WAIT and meet a RST: legal TCP, so the caller may allow it.
@@ -124,24 +124,24 @@ check_invariants_opt(const char *what, bool server_errors_ok)
 	if (!server_errors_ok)
 		for (uint32_t i = 0; i < SIM_APP_MAX_CONNS; i++)
 			cr_assert_eq(echo.c[i].err, 0, "%s: echo conn %u closed with %d", what, i,
-				     echo.c[i].err);
+			             echo.c[i].err);
 	for (unsigned int n = 0; n < 2; n++) {
 		struct tcp_stats *ts = tcp_stack_stats(sim.node[n].tcp);
 
 		cr_assert_eq(ts->cnt[TCP_CNT_STATE_ILLEGAL], 0, "%s: node %u illegal transition",
-			     what, n);
-		cr_assert_eq(tcp_conns_in_use(sim.node[n].tcp), 0, "%s: node %u conns left %u", what,
-			     n, tcp_conns_in_use(sim.node[n].tcp));
+		             what, n);
+		cr_assert_eq(tcp_conns_in_use(sim.node[n].tcp), 0, "%s: node %u conns left %u",
+		             what, n, tcp_conns_in_use(sim.node[n].tcp));
 		for (unsigned int s = 0; s < TCP_STATE_MAX; s++)
 			cr_assert_eq(ts->conns[s], 0, "%s: node %u state %s count %lu", what, n,
-				     tcp_state_names[s], ts->conns[s]);
+			             tcp_state_names[s], ts->conns[s]);
 	}
 	/* Packets still on the wire hold mbufs of the receiving side: drain first. */
 	while (sim.qlen > 0)
 		sim_step(&sim);
 	for (unsigned int n = 0; n < 2; n++)
 		cr_assert_eq(sim_mbufs_in_use(&sim.node[n]), 0, "%s: node %u leaks %u mbufs", what,
-			     n, sim_mbufs_in_use(&sim.node[n]));
+		             n, sim_mbufs_in_use(&sim.node[n]));
 }
 
 static void
@@ -166,7 +166,7 @@ static const uint64_t seeds_harsh[] = {101, 102, 103, 104, 105, 106};
 
 static void
 run_seed(uint64_t seed, const struct sim_impair *imp, uint32_t nconns, uint64_t bytes,
-	 bool server_errors_ok)
+         bool server_errors_ok)
 {
 	char what[64];
 
@@ -174,14 +174,14 @@ run_seed(uint64_t seed, const struct sim_impair *imp, uint32_t nconns, uint64_t 
 	setup_pair(seed, imp, NULL, NULL);
 	for (uint32_t i = 0; i < nconns; i++)
 		cr_assert_geq(sim_client_open(&client, IP_SERVER, ECHO_PORT, seed * 1000 + i,
-					      bytes + i * 777),
-			      0);
+		                              bytes + i * 777),
+		              0);
 	run_to_completion(120ULL * 1000000);
 	check_invariants_opt(what, server_errors_ok);
 	sim_destroy(&sim);
 }
 
-Test(tcp_sim, seeds_moderate_impairment, .init = eal_setup, .timeout = 120)
+Test(tcp_sim, seeds_moderate_impairment, .init = eal_setup)
 {
 	struct sim_impair imp = {.drop = 0.02, .dup = 0.01, .reorder = 0.02, .corrupt = 0.001};
 
@@ -189,7 +189,7 @@ Test(tcp_sim, seeds_moderate_impairment, .init = eal_setup, .timeout = 120)
 		run_seed(seeds_moderate[i], &imp, 8, 64 * 1024, false);
 }
 
-Test(tcp_sim, seeds_harsh_impairment, .init = eal_setup, .timeout = 120)
+Test(tcp_sim, seeds_harsh_impairment, .init = eal_setup)
 {
 	struct sim_impair imp = {.drop = 0.10, .dup = 0.05, .reorder = 0.10, .corrupt = 0.005};
 
@@ -197,7 +197,7 @@ Test(tcp_sim, seeds_harsh_impairment, .init = eal_setup, .timeout = 120)
 		run_seed(seeds_harsh[i], &imp, 10, 30 * 1024, true);
 }
 
-Test(tcp_sim, many_connections_loop, .init = eal_setup, .timeout = 120)
+Test(tcp_sim, many_connections_loop, .init = eal_setup)
 {
 	/* Open, echo a little and close 400 connections, 100 at a time: counters back at 0. */
 	setup_pair(77, NULL, NULL, NULL);
@@ -205,9 +205,11 @@ Test(tcp_sim, many_connections_loop, .init = eal_setup, .timeout = 120)
 		uint32_t base = client.n;
 
 		for (uint32_t i = 0; i < 100; i++)
-			cr_assert_geq(sim_client_open(&client, IP_SERVER, ECHO_PORT, base + i, 100 + i),
-				      0);
-		for (uint64_t end = sim.now_us + 10000000; sim.now_us < end && client.closed < client.n;) {
+			cr_assert_geq(
+			        sim_client_open(&client, IP_SERVER, ECHO_PORT, base + i, 100 + i),
+			        0);
+		for (uint64_t end = sim.now_us + 10000000;
+		     sim.now_us < end && client.closed < client.n;) {
 			sim_client_pump(&client);
 			sim_flush(&sim);
 			sim_step(&sim);
@@ -240,6 +242,12 @@ only_conn(unsigned int node)
 		if (st->conns[i].state != TCP_STATE_CLOSED)
 			return &st->conns[i];
 	return NULL;
+}
+
+static uint16_t
+only_conn_port(uint32_t client_idx)
+{
+	return sim.node[0].tcp->conns[client.c[client_idx].h.idx].t.local_port;
 }
 
 /* Records callbacks; never consumes unless told to (zero-window receiver). */
@@ -282,7 +290,7 @@ rec_recv(void *ctx, struct tcp_handle h, struct rte_mbuf *m)
 	r->rx += rte_pktmbuf_pkt_len(m);
 	if (r->consume) {
 		tcp_recv_done(sim.node[ctx == &rec_srv ? 1 : 0].tcp, h, rte_pktmbuf_pkt_len(m),
-			      sim.now_us);
+		              sim.now_us);
 		rte_pktmbuf_free(m);
 	} else {
 		cr_assert_lt(r->nheld, 4096);
@@ -308,18 +316,19 @@ rec_closed(void *ctx, struct tcp_handle h, int err)
 }
 
 static const struct tcp_app_ops rec_ops = {
-	.accept = rec_accept,
-	.connected = rec_connected,
-	.recv = rec_recv,
-	.peer_closed = rec_peer_closed,
-	.closed = rec_closed,
+        .accept = rec_accept,
+        .connected = rec_connected,
+        .recv = rec_recv,
+        .peer_closed = rec_peer_closed,
+        .closed = rec_closed,
 };
 
 static void
 rec_release(struct rec *r, unsigned int node)
 {
 	for (uint32_t i = 0; i < r->nheld; i++) {
-		tcp_recv_done(sim.node[node].tcp, r->h, rte_pktmbuf_pkt_len(r->held[i]), sim.now_us);
+		tcp_recv_done(sim.node[node].tcp, r->h, rte_pktmbuf_pkt_len(r->held[i]),
+		              sim.now_us);
 		rte_pktmbuf_free(r->held[i]);
 	}
 	r->nheld = 0;
@@ -335,8 +344,8 @@ rec_pair(struct sim_node_conf *cc, struct sim_node_conf *sc)
 	rec_srv.consume = rec_cli.consume = true;
 	cr_assert_eq(tcp_listen(sim.node[1].tcp, ECHO_PORT, &rec_ops, &rec_srv), 0);
 	cr_assert_eq(tcp_connect(sim.node[0].tcp, IP_SERVER, ECHO_PORT, 0, &rec_ops, &rec_cli,
-				 sim.now_us, &rec_cli.h),
-		     0);
+	                         sim.now_us, &rec_cli.h),
+	             0);
 	run_for(20000);
 	cr_assert(rec_cli.connected && rec_srv.accepted);
 }
@@ -404,9 +413,10 @@ Test(tcp_sim, time_wait_zero_rejected, .init = eal_setup)
 	cr_assert_neq(sim_create(&sim, "tw", 1, 200, &c, &c), 0);
 }
 
-/* Injects a crafted segment into node 1 as if node 0's connection had sent it. */
+/* Injects a crafted segment from src_ip:sport into node 1. */
 static void
-inject_to_server(const struct tcp_conn *from, uint32_t seq, uint32_t ack, uint8_t flags)
+inject_raw(uint32_t src_ip, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+           uint8_t flags)
 {
 	struct sim_node *n = &sim.node[1];
 	struct rte_mbuf *m = rte_pktmbuf_alloc(n->pool);
@@ -426,20 +436,27 @@ inject_to_server(const struct tcp_conn *from, uint32_t seq, uint32_t ack, uint8_
 	ih->total_length = rte_cpu_to_be_16(sizeof(*ih) + sizeof(*th));
 	ih->time_to_live = 64;
 	ih->next_proto_id = IPPROTO_TCP;
-	ih->src_addr = rte_cpu_to_be_32(IP_CLIENT);
+	ih->src_addr = rte_cpu_to_be_32(src_ip);
 	ih->dst_addr = rte_cpu_to_be_32(IP_SERVER);
 	ih->hdr_checksum = rte_ipv4_cksum(ih);
-	th->src_port = rte_cpu_to_be_16(from->t.local_port);
-	th->dst_port = rte_cpu_to_be_16(from->t.remote_port);
+	th->src_port = rte_cpu_to_be_16(sport);
+	th->dst_port = rte_cpu_to_be_16(dport);
 	th->sent_seq = rte_cpu_to_be_32(seq);
 	th->recv_ack = rte_cpu_to_be_32(ack);
 	th->data_off = 5 << 4;
 	th->tcp_flags = flags;
 	th->rx_win = rte_cpu_to_be_16(1000);
-	th->cksum = net_l4_cksum(m, sizeof(*eh) + sizeof(*ih), sizeof(*th), IP_CLIENT, IP_SERVER,
-				 IPPROTO_TCP);
+	th->cksum = net_l4_cksum(m, sizeof(*eh) + sizeof(*ih), sizeof(*th), src_ip, IP_SERVER,
+	                         IPPROTO_TCP);
 	net_rx(n->ifc, m, sim.now_us);
 	tcp_flush(n->tcp);
+}
+
+/* Injects a crafted segment into node 1 as if node 0's connection had sent it. */
+static void
+inject_to_server(const struct tcp_conn *from, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	inject_raw(IP_CLIENT, from->t.local_port, from->t.remote_port, seq, ack, flags);
 }
 
 Test(tcp_sim, rst_challenge_ack_rfc5961, .init = eal_setup)
@@ -605,17 +622,19 @@ Test(tcp_sim, request_response_never_waits_for_delayed_ack, .init = eal_setup)
 	for (int i = 0; i < 200; i++) {
 		uint64_t want = rec_cli.rx + 100;
 
-		cr_assert_eq(tcp_send(sim.node[0].tcp, rec_cli.h, payload(0, 100, 1), sim.now_us), 0);
+		cr_assert_eq(tcp_send(sim.node[0].tcp, rec_cli.h, payload(0, 100, 1), sim.now_us),
+		             0);
 		sim_flush(&sim);
 		while (rec_srv.rx < (uint64_t)(i + 1) * 100)
 			sim_step(&sim);
-		cr_assert_eq(tcp_send(sim.node[1].tcp, rec_srv.h, payload(1, 100, 2), sim.now_us), 0);
+		cr_assert_eq(tcp_send(sim.node[1].tcp, rec_srv.h, payload(1, 100, 2), sim.now_us),
+		             0);
 		sim_flush(&sim);
 		while (rec_cli.rx < want)
 			sim_step(&sim);
 	}
 	cr_assert_lt(sim.now_us - start, 200 * 2000, "%lu us for 200 exchanges",
-		     sim.now_us - start);
+	             sim.now_us - start);
 	cr_assert_eq(tcp_stack_stats(sim.node[0].tcp)->cnt[TCP_CNT_RETRANSMITS], 0);
 	tcp_close(sim.node[0].tcp, rec_cli.h, sim.now_us);
 	tcp_close(sim.node[1].tcp, rec_srv.h, sim.now_us);
@@ -627,7 +646,8 @@ Test(tcp_sim, peer_reset_mid_transfer, .init = eal_setup)
 {
 	rec_pair(NULL, NULL);
 	for (int i = 0; i < 30; i++)
-		cr_assert_eq(tcp_send(sim.node[0].tcp, rec_cli.h, payload(0, 1400, 3), sim.now_us), 0);
+		cr_assert_eq(tcp_send(sim.node[0].tcp, rec_cli.h, payload(0, 1400, 3), sim.now_us),
+		             0);
 	sim_flush(&sim);
 	sim_step(&sim);
 	cr_assert_eq(tcp_abort(sim.node[0].tcp, rec_cli.h, sim.now_us), 0);
@@ -649,8 +669,8 @@ Test(tcp_sim, connect_refused_and_timeout, .init = eal_setup)
 	memset(&rec_cli, 0, sizeof(rec_cli));
 	/* No listener on port 9: RST -> ECONNREFUSED. */
 	cr_assert_eq(tcp_connect(sim.node[0].tcp, IP_SERVER, 9, 0, &rec_ops, &rec_cli, sim.now_us,
-				 &rec_cli.h),
-		     0);
+	                         &rec_cli.h),
+	             0);
 	run_for(100000);
 	cr_assert(rec_cli.closed);
 	cr_assert_eq(rec_cli.err, -ECONNREFUSED);
@@ -658,12 +678,62 @@ Test(tcp_sim, connect_refused_and_timeout, .init = eal_setup)
 	memset(&rec_cli, 0, sizeof(rec_cli));
 	sim.imp[0].drop = 1.0;
 	cr_assert_eq(tcp_connect(sim.node[0].tcp, IP_SERVER, ECHO_PORT, 0, &rec_ops, &rec_cli,
-				 sim.now_us, &rec_cli.h),
-		     0);
+	                         sim.now_us, &rec_cli.h),
+	             0);
 	run_for(10000000);
 	cr_assert(rec_cli.closed);
 	cr_assert_eq(rec_cli.err, -ETIMEDOUT);
 	sim.imp[0].drop = 0;
 	leak_check();
+	sim_destroy(&sim);
+}
+
+Test(tcp_sim, spoofed_syn_flood_with_legitimate_clients, .init = eal_setup)
+{
+	struct sim_node_conf cc, sc;
+	struct tcp_stats *ss;
+
+	conf_default(&cc, IP_CLIENT, 1);
+	conf_default(&sc, IP_SERVER, 2);
+	sc.tcp.syn_backlog = 8;
+	sc.tcp.syn_retries = 2;
+	setup_pair(13, NULL, &cc, &sc);
+	net_arp_add_static(sim.node[0].ifc, IP_SERVER, &net_iface_params(sim.node[1].ifc)->mac);
+	/* Spoofed sources off the subnet never answer (their SYN-ACKs have no route). */
+	for (uint32_t i = 0; i < 300; i++)
+		inject_raw(0x0ac80000u + i + 1, (uint16_t)(1024 + i), ECHO_PORT, i * 7919u, 0,
+		           TCP_SYN);
+	ss = tcp_stack_stats(sim.node[1].tcp);
+	cr_assert_eq(ss->conns[TCP_STATE_SYN_RECEIVED], 8);
+	cr_assert_geq(ss->cnt[TCP_CNT_SYN_COOKIES_SENT], 292);
+	for (uint32_t i = 0; i < 50; i++)
+		cr_assert_geq(sim_client_open(&client, IP_SERVER, ECHO_PORT, i, 3000), 0);
+	run_to_completion(30ULL * 1000000);
+	cr_assert_gt(ss->cnt[TCP_CNT_SYN_COOKIES_OK], 0);
+	/* The half-open spoofed connections time out without reaching the application. */
+	run_for(30ULL * 1000000);
+	cr_assert_eq(ss->conns[TCP_STATE_SYN_RECEIVED], 0);
+	check_invariants("flood");
+	sim_destroy(&sim);
+}
+
+static bool
+even_ports_only(void *ctx, const struct tcp_tuple *t)
+{
+	(void)ctx;
+	return (t->local_port & 1) == 0;
+}
+
+Test(tcp_sim, connect_source_port_filter, .init = eal_setup)
+{
+	/* The RSS hook: active opens only take source ports the filter accepts. */
+	setup_pair(8, NULL, NULL, NULL);
+	tcp_set_port_filter(sim.node[0].tcp, even_ports_only, NULL);
+	for (uint32_t i = 0; i < 10; i++) {
+		cr_assert_geq(sim_client_open(&client, IP_SERVER, ECHO_PORT, i, 100), 0);
+		cr_assert_eq(only_conn_port(i) & 1, 0);
+	}
+	run_to_completion(10ULL * 1000000);
+	check_invariants("filter");
 	sim_destroy(&sim);
 }
