@@ -17,7 +17,9 @@
  *    "per_lcore":X,"memcpy_deliveries_per_sec":Y}
  * memcpy_deliveries_per_sec: a plain memcpy of the same output bytes per delivery, same run,
  * one thread. A case needing more lcores than the machine has cores: "skipped":"cores".
- * Usage: msw-bench-fanout [seconds per case, default 0.2]
+ * Usage: msw-bench-fanout [seconds per case, default 0.2] [legs bytes lcores]
+ * The optional triple runs that one case only (e.g. "1 10 256 1" for the target case, best
+ * used with taskset for profiling).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -357,9 +359,13 @@ main(int argc, char **argv)
 	static const unsigned int sizes[] = {100, 256, 1024, 16384};
 	double seconds = argc > 1 ? atof(argv[1]) : 0.2;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int only_legs = argc > 4 ? (unsigned int)atoi(argv[2]) : 0;
+	unsigned int only_bytes = argc > 4 ? (unsigned int)atoi(argv[3]) : 0;
+	unsigned int only_lcores = argc > 4 ? (unsigned int)atoi(argv[4]) : 0;
 
-	if (seconds <= 0 || seconds > 60) {
-		fprintf(stderr, "usage: %s [seconds per case, 0 < s <= 60]\n", argv[0]);
+	if (seconds <= 0 || seconds > 60 || (argc != 2 && argc != 5 && argc != 1)) {
+		fprintf(stderr, "usage: %s [seconds per case, 0 < s <= 60] [legs bytes lcores]\n",
+		        argv[0]);
 		return 2;
 	}
 	urcu_qsbr_register_thread();
@@ -368,6 +374,10 @@ main(int argc, char **argv)
 			for (unsigned int lcores = 1; lcores <= 2; lcores++) {
 				double mrate, rate;
 
+				if (only_legs != 0 &&
+				    (legs[li] != only_legs || sizes[si] != only_bytes ||
+				     lcores != only_lcores))
+					continue;
 				if ((long)lcores > cores) {
 					printf("{\"bench\":\"fanout\",\"legs\":%u,\"msg_bytes\":%u,"
 					       "\"lcores\":%u,\"skipped\":\"cores\"}\n",

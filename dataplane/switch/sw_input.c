@@ -1078,22 +1078,87 @@ sw_report_rx(struct sw_lcore *lc, struct sw_leg *l, const struct msrp_frame *f, 
 	}
 }
 
+/* Transaction ti answered with status: an outcome for the sender's lcore. */
+static void
+sw_resp_tx(struct sw_lcore *lc, uint32_t ti, uint16_t status, uint64_t now_us)
+{
+	struct sw_tx t = lc->tx[ti];
+
+	sw_tx_free(lc, ti);
+	sw_outcome_to(lc, t.origin, t.msg, t.msg_gen, t.rcpt, SW_OK_RESPONSE, status, now_us);
+}
+
 /* Response from a recipient to one of our copies: an outcome for the sender's lcore. */
 static void
 sw_resp_rx(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint64_t now_us)
 {
 	uint32_t ti = sw_tx_find(lc, f->tid, ci);
-	struct sw_tx t;
 
 	sw_cnt_add(lc, SW_CNT_RX_RESP, 1);
 	if (ti == SW_NONE) {
 		sw_cnt_add(lc, SW_CNT_DROP_RESP_UNKNOWN, 1);
 		return;
 	}
-	t = lc->tx[ti];
-	sw_tx_free(lc, ti);
-	sw_outcome_to(lc, t.origin, t.msg, t.msg_gen, t.rcpt, SW_OK_RESPONSE, f->status_code,
-	              now_us);
+	sw_resp_tx(lc, ti, f->status_code, now_us);
+}
+
+static bool
+sw_match(const uint8_t **p, const uint8_t *end, const void *s, size_t n)
+{
+	if ((size_t)(end - *p) < n || memcmp(*p, s, n) != 0)
+		return false;
+	*p += n;
+	return true;
+}
+
+/*
+ * Fast path for the common response to our copies (RFC 4975 §7.2), whole in p[0..n):
+ *   "MSRP <tid> 200 OK\r\nTo-Path: <our URI>\r\nFrom-Path: <its path>\r\n-------<tid>$\r\n"
+ * where tid is one of our transactions on this connection and the paths are byte-equal to
+ * a leg bound to it (both validated when the leg was added or set). Everything the full
+ * parser would do with such a frame is known (a valid response, code 200, no body), so it
+ * is handled the same way (sw_resp_rx) without parsing. Any deviation (another code or
+ * comment, other header, split frame, unknown tid, other paths) returns 0: the caller
+ * feeds the bytes to the full parser. Returns the frame length when handled.
+ */
+static size_t
+sw_resp200_fast(struct sw_lcore *lc, uint32_t ci, const uint8_t *p, size_t n, uint64_t now_us)
+{
+	static const char to[] = " 200 OK\r\nTo-Path: ", from[] = "\r\nFrom-Path: ",
+	                  dash[] = "\r\n-------", fin[] = "$\r\n";
+	const struct sw_conn *c = &lc->conns[ci];
+	const uint8_t *q = p, *end = p + n, *tid;
+	uint32_t ti;
+
+	if (!sw_match(&q, end, "MSRP ", 5) || (size_t)(end - q) < SW_TID_LEN)
+		return 0;
+	tid = q;
+	q += SW_TID_LEN;
+	if (!sw_match(&q, end, to, sizeof(to) - 1))
+		return 0;
+	ti = sw_tx_find(lc, (struct msrp_span){tid, SW_TID_LEN}, ci);
+	if (ti == SW_NONE)
+		return 0;
+	for (uint32_t k = 0; k < c->n_legs; k++) {
+		const struct sw_leg *l = sw_leg_deref(lc->e, c->legs[k]);
+		const struct sw_leg_addr *a;
+		const uint8_t *r = q;
+
+		if (l == NULL)
+			continue;
+		a = sw_leg_addr(l);
+		if (a->path_len == 0 || !sw_match(&r, end, l->uri, l->uri_len) ||
+		    !sw_match(&r, end, from, sizeof(from) - 1) ||
+		    !sw_match(&r, end, a->path, a->path_len) ||
+		    !sw_match(&r, end, dash, sizeof(dash) - 1) ||
+		    !sw_match(&r, end, tid, SW_TID_LEN) || !sw_match(&r, end, fin, sizeof(fin) - 1))
+			continue;
+		sw_cnt_add(lc, SW_CNT_RX_RESP, 1);
+		sw_cnt_add(lc, SW_CNT_RX_RESP_FAST, 1);
+		sw_resp_tx(lc, ti, 200, now_us);
+		return (size_t)(r - p);
+	}
+	return 0;
 }
 
 /* The sender's lcore learns what became of one copy. */
@@ -1225,7 +1290,18 @@ sw_conn_rx_one(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t l
 	while (pos < len) {
 		struct msrp_frame f;
 		size_t used = 0;
-		enum msrp_rc rc = msrp_parser_feed(&c->parser, data + pos, len - pos, &used, &f);
+		enum msrp_rc rc;
+
+		/* A whole "200 OK" to one of our copies at a frame boundary: no parse. */
+		if (c->n_held == 0 && msrp_parser_idle(&c->parser)) {
+			size_t fl = sw_resp200_fast(lc, ci, data + pos, len - pos, now_us);
+
+			if (fl > 0) {
+				pos += fl;
+				continue;
+			}
+		}
+		rc = msrp_parser_feed(&c->parser, data + pos, len - pos, &used, &f);
 
 		pos += used;
 		if (rc == MSRP_OK) {

@@ -50,7 +50,7 @@
  * period after it is replaced.
  */
 struct sw_leg_addr {
-	uint16_t path_len;      /* 0: not known yet (an active leg waiting for LEG_SET) */
+	uint16_t path_len; /* 0: not known yet (an active leg waiting for LEG_SET) */
 	uint16_t hdr_paths_len;
 	uint16_t connect_len;
 	char path[SW_PATH_MAX];

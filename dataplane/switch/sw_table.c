@@ -290,8 +290,7 @@ sw_path_valid(struct msrp_span path)
  */
 static int
 sw_leg_addr_fill(const struct sw_leg *l, struct sw_leg_addr *a, const struct sw_leg_addr *prev,
-                 struct msrp_span path, bool set_path, struct msrp_span connect,
-                 bool set_connect)
+                 struct msrp_span path, bool set_path, struct msrp_span connect, bool set_connect)
 {
 	int rc;
 

@@ -40,19 +40,19 @@
 			abort();                                                                   \
 		}                                                                                  \
 	} while (0)
-#define cr_assert(c, ...) FZ_CHECK((c), __VA_ARGS__)
-#define cr_assert_eq(a, b, ...) FZ_CHECK((a) == (b), __VA_ARGS__)
-#define cr_assert_gt(a, b, ...) FZ_CHECK((a) > (b), __VA_ARGS__)
-#define cr_assert_lt(a, b, ...) FZ_CHECK((a) < (b), __VA_ARGS__)
+#define cr_assert(c, ...)          FZ_CHECK((c), __VA_ARGS__)
+#define cr_assert_eq(a, b, ...)    FZ_CHECK((a) == (b), __VA_ARGS__)
+#define cr_assert_gt(a, b, ...)    FZ_CHECK((a) > (b), __VA_ARGS__)
+#define cr_assert_lt(a, b, ...)    FZ_CHECK((a) < (b), __VA_ARGS__)
 #define cr_assert_not_null(p, ...) FZ_CHECK((p) != NULL, __VA_ARGS__)
-#define cr_assert_fail(...) FZ_CHECK(0, __VA_ARGS__)
+#define cr_assert_fail(...)        FZ_CHECK(0, __VA_ARGS__)
 
 #include "../unit/test_sw_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_MAX_STREAM (64u * 1024u)
-#define FZ_MAX_TIDS 64
+#define FZ_MAX_TIDS   64
 
 static struct tw fz_w;
 
@@ -75,17 +75,30 @@ fz_expand(const uint8_t *in, size_t len, uint8_t *out, size_t cap, struct tw_leg
 
 		if (in[i] == '%' && i + 1 < len) {
 			switch (in[i + 1]) {
-			case 'A': rep = legs[0]->uri; break;
-			case 'a': rep = legs[0]->path; break;
-			case 'B': rep = legs[1]->uri; break;
-			case 'b': rep = legs[1]->path; break;
-			case 'C': rep = legs[2]->uri; break;
-			case 'c': rep = legs[2]->path; break;
+			case 'A':
+				rep = legs[0]->uri;
+				break;
+			case 'a':
+				rep = legs[0]->path;
+				break;
+			case 'B':
+				rep = legs[1]->uri;
+				break;
+			case 'b':
+				rep = legs[1]->path;
+				break;
+			case 'C':
+				rep = legs[2]->uri;
+				break;
+			case 'c':
+				rep = legs[2]->path;
+				break;
 			case 'T':
 				if (tids != NULL && tids->n > 0)
 					rep = tids->tid[tids->next++ % tids->n];
 				break;
-			default: break;
+			default:
+				break;
 			}
 		}
 		if (rep == NULL) {
@@ -130,8 +143,8 @@ fz_peer(unsigned int tc, uint16_t code, uint16_t report_code, struct fz_tids *ti
 	while (pos < c->out_len) {
 		struct msrp_frame f;
 		size_t used = 0;
-		enum msrp_rc rc = msrp_parser_feed(&parser, c->out + pos, c->out_len - pos, &used,
-		                                   &f);
+		enum msrp_rc rc =
+		        msrp_parser_feed(&parser, c->out + pos, c->out_len - pos, &used, &f);
 
 		FZ_CHECK(rc == MSRP_OK, "switch output on conn %u is not MSRP: %s at %zu", tc,
 		         msrp_rc_name(rc), pos);
@@ -149,10 +162,9 @@ fz_peer(unsigned int tc, uint16_t code, uint16_t report_code, struct fz_tids *ti
 		if (n > 0)
 			n_ans += (size_t)n;
 		if (report_code != 0 && f.flag == '$' && f.method == MSRP_METHOD_SEND) {
-			n = msrp_build_report_for(&f,
-			                          (struct msrp_span){(const uint8_t *)"rpt12345", 8},
-			                          f.to_path, report_code, NULL, NULL,
-			                          answers + n_ans, sizeof(answers) - n_ans);
+			n = msrp_build_report_for(
+			        &f, (struct msrp_span){(const uint8_t *)"rpt12345", 8}, f.to_path,
+			        report_code, NULL, NULL, answers + n_ans, sizeof(answers) - n_ans);
 			if (n > 0)
 				n_ans += (size_t)n;
 		}

@@ -37,7 +37,8 @@ leg_set(struct tw_leg *l, uint32_t what, const char *path, const char *connect)
 	struct sw_leg_set_params sp = {
 	        .what = what,
 	        .path = {(const uint8_t *)path, path != NULL ? (uint32_t)strlen(path) : 0},
-	        .connect = {(const uint8_t *)connect, connect != NULL ? (uint32_t)strlen(connect) : 0},
+	        .connect = {(const uint8_t *)connect,
+	                    connect != NULL ? (uint32_t)strlen(connect) : 0},
 	};
 	int rc = sw_leg_set(w.e, &l->key, &sp);
 
