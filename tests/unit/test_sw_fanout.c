@@ -219,7 +219,7 @@ Test(sw_fanout, rechunk_large_chunk)
 		cr_assert_eq(f->byte_range.start, start[i]);
 		cr_assert_eq(f->byte_range.end, end[i]);
 		cr_assert_eq(f->byte_range.total, 5000);
-		cr_assert_eq(f->flag, flag[i]);
+		cr_assert_eq((int)f->flag, (int)flag[i]);
 		cr_assert(tw_span_is(f->message_id, "big1"));
 		cr_assert(memcmp(fb.f[i]->body, body + off, fb.f[i]->body_len) == 0);
 		off += fb.f[i]->body_len;

@@ -56,7 +56,7 @@ expect(unsigned int tc, const char *flags, const unsigned int *sizes)
 	cr_assert_eq(fs.n, strlen(flags), "got %u frames", fs.n);
 	for (unsigned int i = 0; i < fs.n; i++) {
 		cr_assert_eq(fs.f[i]->f.method, MSRP_METHOD_SEND);
-		cr_assert_eq(fs.f[i]->f.flag, flags[i], "frame %u flag %c", i, fs.f[i]->f.flag);
+		cr_assert_eq((int)fs.f[i]->f.flag, (int)flags[i], "frame %u flag %c", i, fs.f[i]->f.flag);
 		cr_assert_eq(fs.f[i]->body_len, sizes[i], "frame %u", i);
 		tw_respond(&w, tc, fs.f[i], 200);
 	}
