@@ -63,39 +63,6 @@ echo_accept(void *lctx, struct tcp_handle h, void **cctx)
 	return 0;
 }
 
-/*
- * Splits off the longest prefix of whole segments of m holding at most max bytes (zero
- * copy: the chain is cut between segments). Returns the prefix and leaves the rest in *m,
- * or NULL when even the first segment is larger than max.
- */
-static struct rte_mbuf *
-echo_split(struct rte_mbuf **m, uint32_t max)
-{
-	struct rte_mbuf *head = *m, *s = head, *prev = NULL;
-	uint32_t taken = 0, total = rte_pktmbuf_pkt_len(head);
-	uint16_t segs = 0, nb = head->nb_segs;
-
-	while (s != NULL && taken + s->data_len <= max) {
-		taken += s->data_len;
-		segs++;
-		prev = s;
-		s = s->next;
-	}
-	if (prev == NULL)
-		return NULL;
-	if (s == NULL) {
-		*m = NULL;
-		return head;
-	}
-	prev->next = NULL;
-	s->pkt_len = total - taken;
-	s->nb_segs = (uint16_t)(nb - segs);
-	head->pkt_len = taken;
-	head->nb_segs = segs;
-	*m = s;
-	return head;
-}
-
 static void
 echo_try(struct echo_conn *c)
 {
@@ -108,7 +75,7 @@ echo_try(struct echo_conn *c)
 	 */
 	while (c->pending != NULL) {
 		uint32_t space = tcp_send_space(e->tcp, c->h);
-		struct rte_mbuf *part = echo_split(&c->pending, space);
+		struct rte_mbuf *part = tcp_chain_split(&c->pending, space);
 		uint32_t len;
 
 		if (part == NULL) {

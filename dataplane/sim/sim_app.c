@@ -28,35 +28,6 @@ sim_echo_accept(void *lctx, struct tcp_handle h, void **cctx)
 	return -1;
 }
 
-/* Cuts the longest prefix of whole segments of *m holding at most max bytes (zero copy). */
-static struct rte_mbuf *
-sim_echo_split(struct rte_mbuf **m, uint32_t max)
-{
-	struct rte_mbuf *head = *m, *s = head, *prev = NULL;
-	uint32_t taken = 0, total = rte_pktmbuf_pkt_len(head);
-	uint16_t segs = 0, nb = head->nb_segs;
-
-	while (s != NULL && taken + s->data_len <= max) {
-		taken += s->data_len;
-		segs++;
-		prev = s;
-		s = s->next;
-	}
-	if (prev == NULL)
-		return NULL;
-	if (s == NULL) {
-		*m = NULL;
-		return head;
-	}
-	prev->next = NULL;
-	s->pkt_len = total - taken;
-	s->nb_segs = (uint16_t)(nb - segs);
-	head->pkt_len = taken;
-	head->nb_segs = segs;
-	*m = s;
-	return head;
-}
-
 /*
  * Sends what fits; the window reopens only for bytes handed to TCP (backpressure). Like
  * dataplane/echo, the chain is cut between segments because the (rounded-up) window can
@@ -68,7 +39,7 @@ sim_echo_try(struct sim_echo_conn *c)
 	struct sim_echo *e = c->e;
 
 	while (c->pending != NULL) {
-		struct rte_mbuf *part = sim_echo_split(&c->pending, tcp_send_space(e->tcp, c->h));
+		struct rte_mbuf *part = tcp_chain_split(&c->pending, tcp_send_space(e->tcp, c->h));
 		uint32_t len;
 
 		if (part == NULL) {

@@ -183,6 +183,14 @@ int tcp_connect(struct tcp_stack *st, uint32_t dst_ip, uint16_t dst_port, uint16
 int tcp_send(struct tcp_stack *st, struct tcp_handle h, struct rte_mbuf *m, uint64_t now_us);
 /* Free send-buffer space in bytes (0 for a stale handle). */
 uint32_t tcp_send_space(const struct tcp_stack *st, struct tcp_handle h);
+
+/*
+ * For senders that meet backpressure (tcp_send_space()): splits off the longest prefix of
+ * whole segments of *m holding at most max bytes, zero copy (the chain is cut between
+ * segments). Returns the prefix and leaves the rest in *m (NULL when all was taken), or
+ * returns NULL and leaves *m untouched when even the first segment is larger than max.
+ */
+struct rte_mbuf *tcp_chain_split(struct rte_mbuf **m, uint32_t max);
 /* Asks for ops->writable once at least half the send buffer is free again. */
 void tcp_want_writable(struct tcp_stack *st, struct tcp_handle h);
 

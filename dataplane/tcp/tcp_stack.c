@@ -831,3 +831,31 @@ tcp_abort(struct tcp_stack *st, struct tcp_handle h, uint64_t now_us)
 	tcp_conn_release(st, c);
 	return 0;
 }
+
+struct rte_mbuf *
+tcp_chain_split(struct rte_mbuf **m, uint32_t max)
+{
+	struct rte_mbuf *head = *m, *s = head, *prev = NULL;
+	uint32_t taken = 0, total = rte_pktmbuf_pkt_len(head);
+	uint16_t segs = 0, nb = head->nb_segs;
+
+	while (s != NULL && taken + s->data_len <= max) {
+		taken += s->data_len;
+		segs++;
+		prev = s;
+		s = s->next;
+	}
+	if (prev == NULL)
+		return NULL;
+	if (s == NULL) {
+		*m = NULL;
+		return head;
+	}
+	prev->next = NULL;
+	s->pkt_len = total - taken;
+	s->nb_segs = (uint16_t)(nb - segs);
+	head->pkt_len = taken;
+	head->nb_segs = segs;
+	*m = s;
+	return head;
+}

@@ -5,7 +5,11 @@
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include <rte_mbuf.h>
+
+#include "tcp/tcp.h"
 #include "tcp/tcp_isn.h"
 #include "tcp/tcp_rto.h"
 #include "tcp/tcp_seq.h"
@@ -251,4 +255,49 @@ Test(tcp_isn, syn_cookie_roundtrip_and_expiry)
 	c = tcp_cookie_make(&k, &t, 1, 1300, now);
 	cr_assert(tcp_cookie_check(&k, &t, 1, c, now, &mss));
 	cr_assert_eq(mss, 1200);
+}
+
+/* A chain of three segments (100, 200, 300 bytes) built on the stack: the split only walks
+ * and relinks headers, so no mempool (and no EAL) is needed. */
+static void
+chain3(struct rte_mbuf seg[3])
+{
+	static const uint16_t len[3] = {100, 200, 300};
+
+	memset(seg, 0, 3 * sizeof(seg[0]));
+	for (int i = 0; i < 3; i++) {
+		seg[i].data_len = len[i];
+		seg[i].next = i < 2 ? &seg[i + 1] : NULL;
+	}
+	seg[0].pkt_len = 600;
+	seg[0].nb_segs = 3;
+}
+
+Test(tcp_chain, split_between_segments)
+{
+	struct rte_mbuf seg[3], *m, *part;
+
+	chain3(seg);
+	m = &seg[0];
+	part = tcp_chain_split(&m, 350); /* 100 + 200 fit, the 300-byte segment does not */
+	cr_assert_eq(part, &seg[0]);
+	cr_assert_eq(part->pkt_len, 300);
+	cr_assert_eq(part->nb_segs, 2);
+	cr_assert_null(seg[1].next);
+	cr_assert_eq(m, &seg[2]);
+	cr_assert_eq(m->pkt_len, 300);
+	cr_assert_eq(m->nb_segs, 1);
+
+	chain3(seg);
+	m = &seg[0];
+	cr_assert_null(tcp_chain_split(&m, 99), "first segment larger than max");
+	cr_assert_eq(m, &seg[0]);
+	cr_assert_eq(m->pkt_len, 600);
+	cr_assert_eq(m->nb_segs, 3);
+
+	part = tcp_chain_split(&m, 600);
+	cr_assert_eq(part, &seg[0]);
+	cr_assert_null(m, "everything taken");
+	cr_assert_eq(part->pkt_len, 600);
+	cr_assert_eq(part->nb_segs, 3);
 }
