@@ -136,7 +136,9 @@ echo_closed(void *ctx, struct tcp_handle h, int err)
 	struct echo *e = c->e;
 
 	(void)h;
-	(void)err;
+	e->closed++;
+	if (err != 0)
+		e->closed_err++;
 	rte_pktmbuf_free(c->pending);
 	c->pending = NULL;
 	c->next_free = e->free_head;

@@ -22,6 +22,7 @@ struct echo {
 	struct echo_conn *conns;
 	uint32_t nconns, free_head;
 	uint64_t accepted, refused;
+	uint64_t closed, closed_err; /* connections ended, and those ended by an error */
 };
 
 /* Allocates per-connection state for max_conns connections. Returns 0 or -ENOMEM. */

@@ -2,9 +2,9 @@
 #pragma once
 
 /*
- * Applications for the simulation: an echo server (the same behaviour msw-tcp-echo has) and
- * a stream client that sends a deterministic pseudo-random byte stream and checks that the
- * echo returns exactly that stream.
+ * The simulation's client application: a stream client that sends a deterministic
+ * pseudo-random byte stream and checks that the echo returns exactly that stream. The server
+ * side runs dataplane/echo, the application msw-tcp-echo runs.
  *
  * Thread-safety: single-threaded, like the simulation.
  */
@@ -15,26 +15,6 @@
 #include "sim/sim.h"
 
 #define SIM_APP_MAX_CONNS 4096
-
-/* Echo: everything received is sent back with the same mbufs (zero copy). */
-struct sim_echo;
-
-struct sim_echo_conn {
-	struct sim_echo *e;
-	struct tcp_handle h;
-	struct rte_mbuf *pending; /* waiting for send space */
-	bool used, peer_closed, closed;
-	int err;
-};
-
-struct sim_echo {
-	struct tcp_stack *tcp;
-	uint64_t *now_us;
-	uint32_t accepted, closed, refused;
-	struct sim_echo_conn c[SIM_APP_MAX_CONNS];
-};
-
-extern const struct tcp_app_ops sim_echo_ops;
 
 /* Stream client connection. */
 struct sim_client;

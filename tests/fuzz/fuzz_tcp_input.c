@@ -10,13 +10,14 @@
 #include <string.h>
 
 #include "sim/sim.h"
+#include "echo/echo.h"
 #include "sim/sim_app.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 static struct rte_mempool *pool;
-static struct sim_echo echo;
+static struct echo echo;
 static uint64_t now = 1000000;
 
 static uint16_t
@@ -64,10 +65,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tp.time_wait_ms = 10;
 	tp.secret.k0 = 1; /* deterministic ISNs: inputs can contain matching ACKs */
 	tcp = tcp_stack_create(&tp, ifc, pool, now);
-	memset(&echo, 0, sizeof(echo));
-	echo.tcp = tcp;
-	echo.now_us = &now;
-	tcp_listen(tcp, 7, &sim_echo_ops, &echo);
+	if (echo_init(&echo, tcp, &now, tp.max_conns) != 0 || echo_listen(&echo, 7) != 0)
+		abort();
 	while (off + 2 <= size) {
 		size_t len = ((size_t)data[off] << 8) | data[off + 1];
 		struct rte_mbuf *m;
@@ -95,9 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	tcp_stack_destroy(tcp);
 	net_iface_destroy(ifc);
-	for (uint32_t i = 0; i < SIM_APP_MAX_CONNS; i++)
-		if (echo.c[i].pending != NULL)
-			rte_pktmbuf_free(echo.c[i].pending);
+	echo_fini(&echo); /* frees what the echo still held */
 	if (rte_mempool_avail_count(pool) != 4095)
 		abort(); /* mbuf leak */
 	return 0;

@@ -16,6 +16,7 @@
 #include <rte_ip.h>
 
 #include "sim/sim.h"
+#include "echo/echo.h"
 #include "sim/sim_app.h"
 #include "tcp/tcp_pvt.h" /* white-box: sequence numbers for crafted segments */
 
@@ -24,7 +25,7 @@
 #define ECHO_PORT 7
 
 static struct sim sim;
-static struct sim_echo echo;
+static struct echo echo;
 static struct sim_client client;
 
 static void
@@ -69,16 +70,14 @@ setup_pair(uint64_t seed, const struct sim_impair *imp, struct sim_node_conf *cc
 	cr_assert_eq(sim_create(&sim, "t", seed, 200, cc, sc), 0);
 	if (imp != NULL)
 		sim.imp[0] = sim.imp[1] = *imp;
-	memset(&echo, 0, sizeof(echo));
-	echo.tcp = sim.node[1].tcp;
-	echo.now_us = &sim.now_us;
+	cr_assert_eq(echo_init(&echo, sim.node[1].tcp, &sim.now_us, SIM_APP_MAX_CONNS), 0);
 	memset(&client, 0, sizeof(client));
 	client.tcp = sim.node[0].tcp;
 	client.pool = sim.node[0].pool;
 	client.now_us = &sim.now_us;
 	client.rng.s = seed * 7 + 1;
 	client.max_chunk = 5000;
-	cr_assert_eq(tcp_listen(sim.node[1].tcp, ECHO_PORT, &sim_echo_ops, &echo), 0);
+	cr_assert_eq(echo_listen(&echo, ECHO_PORT), 0);
 }
 
 /* Runs until every client connection closed, then lets TIME-WAIT run out. */
@@ -113,18 +112,17 @@ check_invariants_opt(const char *what, bool server_errors_ok)
 		cr_assert_eq(c->rx_off, c->total, "%s: conn %u got %lu of %lu", what, i, c->rx_off,
 		             c->total);
 	}
-	cr_assert_eq(echo.accepted, client.n, "%s: accepted %u of %u", what, echo.accepted,
+	cr_assert_eq(echo.accepted, client.n, "%s: accepted %lu of %u", what, echo.accepted,
 	             client.n);
-	cr_assert_eq(echo.closed, echo.accepted, "%s: echo closed %u of %u", what, echo.closed,
+	cr_assert_eq(echo.closed, echo.accepted, "%s: echo closed %lu of %lu", what, echo.closed,
 	             echo.accepted);
 	/*
 	 * Under heavy loss the server's last FIN retransmission may outlive the client's
 	 * TIME-WAIT and meet a RST: legal TCP, so the caller may allow it.
 	 */
 	if (!server_errors_ok)
-		for (uint32_t i = 0; i < SIM_APP_MAX_CONNS; i++)
-			cr_assert_eq(echo.c[i].err, 0, "%s: echo conn %u closed with %d", what, i,
-			             echo.c[i].err);
+		cr_assert_eq(echo.closed_err, 0, "%s: %lu echo conns closed with an error", what,
+		             echo.closed_err);
 	for (unsigned int n = 0; n < 2; n++) {
 		struct tcp_stats *ts = tcp_stack_stats(sim.node[n].tcp);
 
