@@ -55,6 +55,7 @@ enum cfg_log_level { CFG_WORDS_LOG_LEVEL(CFG_ENUM_SYM) };
 enum cfg_hugepages { CFG_WORDS_HUGEPAGES(CFG_ENUM_SYM) };
 enum cfg_port_driver { CFG_WORDS_PORT_DRIVER(CFG_ENUM_SYM) };
 enum cfg_memif_role { CFG_WORDS_MEMIF_ROLE(CFG_ENUM_SYM) };
+enum cfg_slow_policy { CFG_WORDS_SLOW_POLICY(CFG_ENUM_SYM) };
 #undef CFG_ENUM_SYM
 
 /* C type of a field, by TYPE column. */

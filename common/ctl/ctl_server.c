@@ -364,6 +364,24 @@ ctl_region_retire(int fd, size_t size)
 	munmap(h, size);
 }
 
+int
+ctl_server_instance_busy(const char *instance)
+{
+	char name[64];
+	int fd, rc;
+
+	rc = ctl_shm_name(instance, name, sizeof(name));
+	if (rc != 0)
+		return rc;
+	fd = shm_open(name, O_RDONLY, 0);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	/* The serving data plane holds LOCK_EX for its lifetime (ctl_server_open). */
+	rc = flock(fd, LOCK_SH | LOCK_NB) == 0 ? 0 : (errno == EWOULDBLOCK ? 1 : -errno);
+	close(fd);
+	return rc;
+}
+
 static int
 ctl_server_open(struct ctl_server *s, const struct ctl_layout *lay, bool *adopt)
 {

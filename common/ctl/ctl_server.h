@@ -43,6 +43,11 @@ void ctl_server_params_default(struct ctl_server_params *p);
  * Returns NULL with errno: EINVAL (params), EBUSY (another data plane), or a shm/mmap errno.
  */
 struct ctl_server *ctl_server_create(const struct ctl_server_params *p);
+/*
+ * 1 if a data plane currently serves instance (it holds the region's lock), 0 if not, or a
+ * negative errno (-EINVAL for a bad name). For a clear refusal before any other start-up work.
+ */
+int ctl_server_instance_busy(const char *instance);
 
 /*
  * Marks the region down and wakes every client. unlink: remove the name too (final shutdown);

@@ -201,6 +201,13 @@ struct sw_leg_params {
 	bool recv_only; /* a=recvonly from the participant's view: it never sends (ABI gap) */
 	bool send_only; /* a=sendonly: it receives nothing (ABI gap) */
 	bool history;   /* this participant's messages go to the history event (ABI gap) */
+	/*
+	 * Session-id to use instead of drawing one: a control plane replaying its legs into a
+	 * restarted data plane (the participants' SDP already carries it). Empty = draw.
+	 */
+	struct msrp_span session_id;
+	/* "host:port" an active leg dials instead of its path's first hop (RFC 6714 CEMA). */
+	struct msrp_span connect;
 };
 
 /*
@@ -240,6 +247,37 @@ int sw_leg_set(struct sw_engine *e, const struct msw_ctl_leg_key *key,
  * sw_lcore_poll()). Emits leg_closed (DELETED) at once. 0 or -ENOENT.
  */
 int sw_leg_del(struct sw_engine *e, const struct msw_ctl_leg_key *key, uint64_t now_us);
+
+/* ---- listings (control thread, registered QSBR reader: CONF_LIST, LEG_LIST) ---- */
+
+struct sw_conf_info {
+	struct msw_ctl_conf_id id;
+	uint32_t max_legs, n_legs;
+	uint64_t max_size;
+	uint8_t cpim_policy;
+};
+
+/* Views into the leg, valid until the control thread's next command or quiescent state. */
+struct sw_leg_info {
+	struct msw_ctl_leg_key key;
+	struct msrp_span local_uri, path, connect, identity, alias, accept_types;
+	uint64_t max_size;
+	bool active, anonymous;
+	uint8_t state;  /* enum msw_ctl_leg_state */
+	uint32_t lcore; /* owner lcore when bound, UINT32_MAX otherwise */
+};
+
+/* Visitors return non-zero to stop. */
+typedef int sw_conf_visit_fn(void *arg, const struct sw_conf_info *ci);
+typedef int sw_leg_visit_fn(void *arg, const struct sw_leg_info *li);
+
+/* Every conference in table order; returns how many were visited. */
+int sw_conf_foreach(struct sw_engine *e, sw_conf_visit_fn *fn, void *arg);
+/* The legs of one conference in join order; returns how many were visited, or -ENOENT. */
+int sw_leg_foreach(struct sw_engine *e, const struct msw_ctl_conf_id *conf, sw_leg_visit_fn *fn,
+                   void *arg);
+/* One leg by key: 0 or -ENOENT. */
+int sw_leg_get(struct sw_engine *e, const struct msw_ctl_leg_key *key, struct sw_leg_info *li);
 
 /* ---- data path (owning lcore) ---- */
 

@@ -219,6 +219,7 @@ sw_bind(struct sw_lcore *lc, uint32_t conn, struct sw_leg *l)
 {
 	l->conn = conn;
 	atomic_store_explicit(&l->lcore, lc->id, memory_order_release);
+	atomic_store_explicit(&l->state, MSW_CTL_LEG_BOUND, memory_order_relaxed);
 	sw_cnt_add(lc, SW_CNT_BIND, 1);
 	sw_ev_leg(lc, l, true, 0, 0);
 }
@@ -1350,6 +1351,7 @@ sw_conn_unbind(struct sw_conn *c, struct sw_leg *l)
 {
 	sw_conn_del_leg(c, l->idx);
 	l->conn = SW_NONE;
+	atomic_store_explicit(&l->state, MSW_CTL_LEG_CLOSED, memory_order_relaxed);
 	atomic_store_explicit(&l->lcore, SW_NONE, memory_order_release);
 }
 
@@ -1452,7 +1454,7 @@ sw_conn_closed(struct sw_lcore *lc, uint32_t ci, uint64_t now_us)
  * far end (RFC 4975 §5.4).
  */
 void
-sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l)
+sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l, uint64_t now_us)
 {
 	struct sw_engine *e = lc->e;
 	const struct sw_leg_addr *la = sw_leg_addr(l);
@@ -1515,7 +1517,7 @@ sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l)
 	}
 	sw_conn_add_leg(&lc->conns[ci], l);
 	sw_bind(lc, ci, l);
-	ti = sw_tx_alloc(lc, lc->id, SW_NONE, 0, 0, ci, 0);
+	ti = sw_tx_alloc(lc, lc->id, SW_NONE, 0, 0, ci, now_us);
 	if (ti == SW_NONE)
 		return;
 	msrp_id_next(&lc->ids, mid, sizeof(mid));
@@ -1578,7 +1580,7 @@ sw_lcore_ctl(struct sw_lcore *lc, const struct sw_ring_ent *ent, uint64_t now_us
 	case SW_XK_CONNECT:
 		l = sw_leg_deref(lc->e, ref);
 		if (l != NULL)
-			sw_lcore_connect_leg(lc, l);
+			sw_lcore_connect_leg(lc, l, now_us);
 		break;
 	default:
 		break;

@@ -90,6 +90,8 @@ struct sw_leg {
 	uint64_t max_size;
 	/* Owner-lcore state. lcore is read by every lcore (relaxed/acquire) to route copies. */
 	_Atomic uint32_t lcore; /* lcore of the bound connection, or SW_NONE */
+	/* enum msw_ctl_leg_state, written by the owner lcore, read by listings (relaxed). */
+	_Atomic uint8_t state;
 	uint32_t conn;          /* index in that lcore's conns, or SW_NONE */
 	bool connect_pending;
 	bool in_use;
@@ -381,7 +383,7 @@ struct sw_leg *sw_leg_lookup_sid(struct sw_engine *e, const uint8_t *sid, size_t
 /* sw_input.c */
 void sw_leg_gone(struct sw_lcore *lc, struct sw_leg *l, enum sw_close_reason why, int err,
                  uint64_t now_us);
-void sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l);
+void sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l, uint64_t now_us);
 void sw_lcore_flush(struct sw_lcore *lc);
 /* sw_xlc.c: cross-lcore copies and outcomes */
 bool sw_xlc_fwd(struct sw_lcore *lc, uint32_t dst, uint32_t mi, uint32_t ri, struct sw_leg *q,

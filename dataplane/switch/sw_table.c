@@ -338,6 +338,24 @@ sw_leg_post_connect(struct sw_engine *e, struct sw_leg *l)
 		sw_ring_flush(e->lcs[l->dial_lcore].ctl);
 }
 
+static bool
+sw_alnum(uint8_t ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+}
+
+/* A session-id we could have drawn: SW_SID_LEN ident chars, ALPHANUM first (RFC 4975 §9). */
+static bool
+sw_sid_valid(struct msrp_span sid)
+{
+	if (sid.len != SW_SID_LEN || !sw_alnum(sid.p[0]))
+		return false;
+	for (size_t i = 1; i < sid.len; i++)
+		if (!sw_alnum(sid.p[i]) && sid.p[i] != '-' && sid.p[i] != '.')
+			return false;
+	return true;
+}
+
 int
 sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_t cap,
            struct msw_ctl_leg_key *key)
@@ -390,9 +408,20 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 	}
 	l->conn = SW_NONE;
 	atomic_store_explicit(&l->lcore, SW_NONE, memory_order_relaxed);
+	atomic_store_explicit(&l->state, MSW_CTL_LEG_WAITING, memory_order_relaxed);
 	l->connect_pending = lp->active;
-	/* RFC 4975 §14.1: the session-id must be unguessable (>= 80 bits, MFR-18). */
-	msrp_id_next(&e->ctl_ids, l->sid, SW_SID_LEN);
+	if (lp->session_id.len != 0) {
+		/* Replay after a data-plane restart: the participant's SDP already names it. */
+		if (!sw_sid_valid(lp->session_id) ||
+		    sw_leg_lookup_sid(e, lp->session_id.p, lp->session_id.len) != NULL) {
+			rc = sw_sid_valid(lp->session_id) ? -EEXIST : -EINVAL;
+			goto undo;
+		}
+		memcpy(l->sid, lp->session_id.p, SW_SID_LEN);
+	} else {
+		/* RFC 4975 §14.1: the session-id must be unguessable (>= 80 bits, MFR-18). */
+		msrp_id_next(&e->ctl_ids, l->sid, SW_SID_LEN);
+	}
 	rc = snprintf(l->uri, sizeof(l->uri), "msrp://%s/%.*s;tcp", e->authority, (int)SW_SID_LEN,
 	              (const char *)l->sid);
 	if (rc < 0 || (size_t)rc >= sizeof(l->uri)) {
@@ -403,8 +432,7 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 	l->addr_cur = 0;
 	l->dial_lcore = lp->lcore;
 	memset(&l->addr[1], 0, sizeof(l->addr[1]));
-	rc = sw_leg_addr_fill(l, &l->addr[0], NULL, lp->path, true, (struct msrp_span){NULL, 0},
-	                      true);
+	rc = sw_leg_addr_fill(l, &l->addr[0], NULL, lp->path, true, lp->connect, true);
 	if (rc != 0)
 		goto undo;
 	if ((size_t)l->uri_len >= cap) {
@@ -713,4 +741,99 @@ uint32_t
 sw_lcore_tx_in_use(const struct sw_lcore *lc)
 {
 	return lc->e->p.max_tx - lc->n_tx_free;
+}
+
+/* ---- listings (control thread) ---- */
+
+static void
+sw_conf_info_fill(const struct sw_conf *c, struct sw_conf_info *ci)
+{
+	const struct sw_members *m = rcu_dereference(c->members);
+
+	memset(ci, 0, sizeof(*ci));
+	ci->id = c->id;
+	ci->max_legs = c->max_legs;
+	ci->n_legs = m != NULL ? m->n : 0;
+	ci->max_size = c->max_size;
+	ci->cpim_policy = c->cpim_policy;
+}
+
+int
+sw_conf_foreach(struct sw_engine *e, sw_conf_visit_fn *fn, void *arg)
+{
+	struct cds_lfht_iter it;
+	struct sw_conf *c;
+	int n = 0;
+
+	cds_lfht_for_each_entry(e->confs, &it, c, node)
+	{
+		struct sw_conf_info ci;
+
+		sw_conf_info_fill(c, &ci);
+		n++;
+		if (fn(arg, &ci) != 0)
+			break;
+	}
+	return n;
+}
+
+static void
+sw_leg_info_fill(const struct sw_leg *l, struct sw_leg_info *li)
+{
+	const struct sw_leg_addr *a = &l->addr[__atomic_load_n(&l->addr_cur, __ATOMIC_ACQUIRE)];
+	uint32_t lcore = atomic_load_explicit(&l->lcore, memory_order_acquire);
+
+	memset(li, 0, sizeof(*li));
+	li->key.conf = l->conf->id;
+	memcpy(li->key.session_id, l->sid, SW_SID_LEN);
+	li->key.session_id_len = SW_SID_LEN;
+	li->local_uri = (struct msrp_span){(const uint8_t *)l->uri, l->uri_len};
+	li->path = (struct msrp_span){(const uint8_t *)a->path, a->path_len};
+	li->connect = (struct msrp_span){(const uint8_t *)a->connect, a->connect_len};
+	li->identity = (struct msrp_span){(const uint8_t *)l->identity, l->identity_len};
+	li->alias = (struct msrp_span){(const uint8_t *)l->alias, l->alias_len};
+	li->accept_types = (struct msrp_span){(const uint8_t *)l->accept, 0};
+	for (uint8_t i = 0; i < l->n_accept; i++)
+		li->accept_types.len = (size_t)(l->accept_type[i].p + l->accept_type[i].len -
+		                                (const uint8_t *)l->accept);
+	li->max_size = l->max_size;
+	li->active = l->active;
+	li->anonymous = l->anonymous;
+	li->state = atomic_load_explicit(&l->state, memory_order_relaxed);
+	li->lcore = lcore == SW_NONE ? UINT32_MAX : lcore;
+}
+
+int
+sw_leg_foreach(struct sw_engine *e, const struct msw_ctl_conf_id *conf, sw_leg_visit_fn *fn,
+               void *arg)
+{
+	struct sw_conf *c = sw_conf_lookup(e, conf);
+	const struct sw_members *m;
+	int n = 0;
+
+	if (c == NULL)
+		return -ENOENT;
+	m = rcu_dereference(c->members);
+	for (uint32_t i = 0; m != NULL && i < m->n; i++) {
+		struct sw_leg_info li;
+
+		sw_leg_info_fill(m->leg[i], &li);
+		n++;
+		if (fn(arg, &li) != 0)
+			break;
+	}
+	return n;
+}
+
+int
+sw_leg_get(struct sw_engine *e, const struct msw_ctl_leg_key *key, struct sw_leg_info *li)
+{
+	const struct sw_leg *l =
+	        sw_leg_lookup_sid(e, (const uint8_t *)key->session_id, key->session_id_len);
+
+	if (l == NULL || l->conf->id.len != key->conf.len ||
+	    memcmp(l->conf->id.id, key->conf.id, key->conf.len) != 0)
+		return -ENOENT;
+	sw_leg_info_fill(l, li);
+	return 0;
 }

@@ -476,6 +476,53 @@ enum msw_ctl_setup {
 	MSW_CTL_SETUP_ACTIVE = 1,  /* a=setup:active: we connect to .connect */
 };
 
+/*
+ * CONF_LIST entries (v1): the reply's blob is an array of count struct msw_ctl_conf_entry.
+ * Paging: cursor = number of conferences already returned (the table's iteration order is
+ * stable while no conference is created or deleted; a concurrent change may repeat or skip
+ * one entry of a listing, never corrupt it).
+ */
+struct msw_ctl_conf_entry {
+	struct msw_ctl_conf_id conf;
+	uint32_t max_legs;
+	uint32_t n_legs;   /* current members */
+	uint64_t max_size; /* largest message in bytes (the default applied when created with 0) */
+	uint8_t cpim_policy;
+	uint8_t ce_pad[7];
+};
+static_assert(sizeof(struct msw_ctl_conf_entry) == 96, "ABI");
+
+enum msw_ctl_leg_state {
+	MSW_CTL_LEG_WAITING = 0, /* no connection bound yet */
+	MSW_CTL_LEG_BOUND = 1,   /* an MSRP connection carries the session */
+	MSW_CTL_LEG_CLOSED = 2,  /* its connection closed; the leg stays until LEG_DEL */
+};
+
+/*
+ * LEG_LIST entries (v1): the reply's blob holds count variable-size records, each a struct
+ * msw_ctl_leg_entry followed by its texts (not NUL-terminated) in this order: session-id,
+ * local URI, path (SP-separated URIs), identity, alias, accept-types; then zero padding to
+ * rec_len, a multiple of 8. Paging: cursor = members already returned.
+ */
+struct msw_ctl_leg_entry {
+	uint16_t rec_len;
+	uint8_t state;     /* enum msw_ctl_leg_state */
+	uint8_t setup;     /* enum msw_ctl_setup */
+	uint8_t anonymous; /* 1: identity hidden from the others */
+	uint8_t le_pad[3];
+	uint32_t lcore;    /* owner lcore when bound, UINT32_MAX otherwise */
+	uint32_t le_rsv;
+	uint64_t max_size; /* 0 = none */
+	uint16_t session_id_len;
+	uint16_t local_uri_len;
+	uint16_t path_len;
+	uint16_t identity_len;
+	uint16_t alias_len;
+	uint16_t accept_types_len;
+	uint32_t le_rsv2;
+};
+static_assert(sizeof(struct msw_ctl_leg_entry) == 40, "ABI");
+
 /* LEG_ADD (v1). Blobs are in the slot's client->dp area, class CTL. */
 #define MSW_CTL_VER_LEG_ADD 1
 struct msw_ctl_leg_add {

@@ -1,0 +1,177 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Operations of a real msw-dataplane (docs/dataplane.md "Operations"): config errors with
+# FILE:LINE, a second data plane of the same instance refused, counters through mswctl and
+# DPDK telemetry (/msw/*), SIGHUP with an invalid then a valid file, drain until the last leg
+# is deleted, SIGTERM. Usage: test_dp_ops.sh MSWCTL. Prints TAP.
+set -u
+mswctl=$1
+build=${MSW_BUILD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
+dp=$build/dataplane/msw-dataplane
+ns=msw-ops-$$
+tap=mswo$$
+inst=ops$$
+tmp=$(mktemp -d)
+pid=
+n=0
+fails=0
+
+if [ "$(id -u)" != 0 ] || [ ! -e /dev/net/tun ] || [ ! -x "$dp" ] || [ ! -x "$mswctl" ]; then
+	echo "1..0 # SKIP needs root, /dev/net/tun, $dp and $mswctl"
+	exit 0
+fi
+cleanup() {
+	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -f "/dev/shm/msw.$inst"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
+ctl() { "$mswctl" --instance "$inst" "$@"; }
+
+write_conf() { # extra lines
+	cat >"$tmp/dp.conf" <<CONF
+instance = "$inst";
+eal = { args = ["-m", "256", "--no-pci", "--vdev=net_tap0,iface=$tap"]; lcores = "0"; hugepages = "off"; };
+dataplane = { idle_sleep_us = 200; ports = ({ name = "tap0"; driver = "tap"; iface = "$tap"; ipv4 = "10.82.0.2/24"; }); };
+tcp = { mbufs_per_lcore = 4096; };
+$1
+CONF
+}
+
+ip netns add "$ns"
+
+# 1. An invalid file: FILE:LINE: key: reason, exit 1, nothing started.
+write_conf 'engine = { slow_policy = "panic"; };'
+out=$(ip netns exec "$ns" "$dp" --config "$tmp/dp.conf" 2>&1)
+rc=$?
+if [ $rc = 1 ] && echo "$out" | grep -q "dp.conf:5: engine.slow_policy"; then
+	ok "invalid config: exit 1 with FILE:LINE ($(echo "$out" | tail -1))"
+else
+	notok "invalid config: exit $rc: $out"
+fi
+
+# 2. Start; a second data plane of the same instance is refused.
+write_conf ''
+ip netns exec "$ns" "$dp" --config "$tmp/dp.conf" >"$tmp/dp.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do ctl conf list >/dev/null 2>&1 && break; sleep 0.1; done
+if ctl conf list >/dev/null 2>&1; then ok "data plane serves instance $inst"; else notok "start: $(tail -3 "$tmp/dp.log")"; fi
+ip -n "$ns" addr add 10.82.0.1/24 dev "$tap"
+ip -n "$ns" link set "$tap" up
+ip -n "$ns" link set lo up
+out=$(ip netns exec "$ns" "$dp" --config "$tmp/dp.conf" --instance "$inst" 2>&1 | tail -1)
+if echo "$out" | grep -q "another data plane serves this instance"; then
+	ok "second data plane of the instance refused"
+else
+	notok "second data plane: $out"
+fi
+
+# 3. Counters: mswctl stats --json (every module's names, one row per worker + control).
+if ctl stats --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+t = d["total"]
+for k in ("port_rx_pkts", "tcp_segs_rx", "sw_rx_req", "wk_loops", "wk_lat_lt_1us", "ctl_cmds", "tcp_state_listen"):
+    assert k in t, k
+assert len(d["lcores"]) == 2, len(d["lcores"])
+assert t["wk_loops"] > 0
+'; then ok "mswctl stats --json: port/tcp/sw/wk/ctl counters, 2 rows"; else notok "mswctl stats --json"; fi
+
+# 4. Telemetry endpoints.
+sock=/var/run/dpdk/msw-$inst/dpdk_telemetry.v2
+if python3 - "$sock" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.recv(1024)
+def q(c):
+    s.send(c.encode())
+    return json.loads(s.recv(1 << 16))[c.split(",")[0]]
+st = q("/msw/stats"); l0 = q("/msw/lcore,0"); info = q("/msw/info")
+assert st["wk_loops"] > 0 and "sw_rx_req" in st, st
+assert "tcp_segs_rx" in l0
+assert info["rows"] == 2 and info["counters"] == len(st), info
+PY
+then ok "telemetry /msw/stats, /msw/lcore,0, /msw/info"; else notok "telemetry ($sock)"; fi
+
+# 5. Active legs (RFC 4975 section 5.4): the data plane dials the path's first hop (or the
+# --connect address, RFC 6714) and binds with a bodiless SEND; dial-out gets its path by
+# leg set (the SDP answer arrives after LEG_ADD).
+peer=$(dirname "$0")/dp_active_peer.py
+ctl conf create act >/dev/null
+for c in "plain|4100|msrp://10.82.0.1:4100/act1;tcp|" \
+	"cema|4101|msrp://relay.invalid:9/act2;tcp|--connect 10.82.0.1:4101" \
+	"dialout|4102|msrp://10.82.0.1:4102/act3;tcp|later"; do
+	IFS='|' read -r label port path extra <<<"$c"
+	uri=
+	[ "$extra" = later ] && uri=$(ctl leg add act --identity "sip:$label@example.com" --setup active)
+	: >"$tmp/peer.out"
+	ip netns exec "$ns" python3 "$peer" 10.82.0.1 "$port" "$path" 8 >"$tmp/peer.out" 2>&1 &
+	ppid=$!
+	for _ in $(seq 50); do grep -q LISTENING "$tmp/peer.out" && break; sleep 0.1; done
+	if [ "$extra" = later ]; then
+		ctl leg set act "$uri" --path "$path" >/dev/null
+	else
+		# shellcheck disable=SC2086
+		uri=$(ctl leg add act --identity "sip:$label@example.com" --setup active --path "$path" $extra)
+	fi
+	for _ in $(seq 100); do grep -qE '^(OK|FAIL)' "$tmp/peer.out" && break; sleep 0.1; done
+	out=$(grep -E '^(OK|FAIL)' "$tmp/peer.out" | tail -1)
+	state=$(ctl conf list --json | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["conferences"]:
+    for l in c["legs"]:
+        if l["local_uri"] == sys.argv[1]:
+            print(l["state"])' "$uri")
+	if [ "$out" = "OK $uri" ] && [ "$state" = bound ]; then
+		ok "active leg ($label): dialled, bodiless SEND To-Path $path From-Path = its URI, bound"
+	else
+		notok "active leg ($label): peer '$out', uri $uri, state '$state'"
+	fi
+	kill $ppid 2>/dev/null
+	wait $ppid 2>/dev/null
+done
+ctl conf delete act >/dev/null
+
+# 6. SIGHUP: an invalid file is refused (running config stays), a valid one is applied.
+write_conf 'log = { level = "loud"; };'
+kill -HUP $pid
+sleep 0.5
+if grep -q 'SIGHUP: .*dp.conf:5: log.level' "$tmp/dp.log" && kill -0 $pid; then
+	ok "SIGHUP with an invalid file: FILE:LINE logged, still running"
+else
+	notok "SIGHUP invalid: $(tail -2 "$tmp/dp.log")"
+fi
+write_conf 'log = { level = "info"; };'
+kill -HUP $pid
+sleep 0.5
+r=$(ctl stats --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["total"]; print(t["ctl_reloads"], t["ctl_reload_failed"])')
+if [ "$r" = "1 1" ] && grep -q 'reloaded' "$tmp/dp.log"; then
+	ok "SIGHUP with a valid file: reloaded (reloads/failed = $r)"
+else
+	notok "SIGHUP valid: counters '$r', $(tail -2 "$tmp/dp.log")"
+fi
+
+# 7. Drain: new legs refused, exit when the last leg is deleted.
+ctl conf create d1 >/dev/null
+uri=$(ctl leg add d1 --path 'msrp://10.82.0.1:4000/a;tcp' --identity sip:a@example.com)
+ctl drain >/dev/null
+if ! ctl leg add d1 --path 'msrp://10.82.0.1:4000/b;tcp' --identity sip:b@example.com 2>/dev/null &&
+	kill -0 $pid; then
+	ok "draining: LEG_ADD refused, still running with one leg"
+else
+	notok "draining: leg add accepted or process gone"
+fi
+ctl leg del d1 "$uri"
+for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+if ! kill -0 $pid 2>/dev/null && wait $pid; then
+	ok "drained: exit 0 after the last leg was deleted"
+else
+	notok "drain: still running or exit status $?"
+fi
+pid=
+echo "1..$n"
+[ $fails = 0 ]
