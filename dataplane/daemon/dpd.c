@@ -55,7 +55,7 @@ static const char *const dpd_cnt_names[DPD_CNT_MAX] = {
 
 struct dpd_worker {
 	struct wk *w;
-	struct rte_mempool *pool;
+	struct rte_mempool *pool, *big_pool;
 	unsigned int lcore_id;
 	bool is_main;
 	struct dpd *d;
@@ -277,6 +277,7 @@ dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char
 
 	if (d == NULL) {
 		dpd_fail(err, errlen, "out of memory");
+		cfg_free(cfg);
 		return NULL;
 	}
 	d->cfg = cfg;
@@ -327,8 +328,13 @@ dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char
 		dw->pool = rte_pktmbuf_pool_create(pname, cfg->tcp.mbufs_per_lcore, 256, 0,
 		                                   RTE_MBUF_DEFAULT_BUF_SIZE,
 		                                   (int)rte_lcore_to_socket_id(dw->lcore_id));
-		if (dw->pool == NULL) {
-			dpd_fail(err, errlen, "%s: tcp.mbufs_per_lcore: pool of %u mbufs: %s",
+		snprintf(pname, sizeof(pname), "dp_big_%u", i);
+		/* Large buffers for long frames: a sixteenth of the packet buffers' count. */
+		dw->big_pool = rte_pktmbuf_pool_create(pname, cfg->tcp.mbufs_per_lcore / 16, 32, 0,
+		                                       WK_BIG_BUF_BYTES + RTE_PKTMBUF_HEADROOM,
+		                                       (int)rte_lcore_to_socket_id(dw->lcore_id));
+		if (dw->pool == NULL || dw->big_pool == NULL) {
+			dpd_fail(err, errlen, "%s: tcp.mbufs_per_lcore: pools of %u mbufs: %s",
 			         cfg->source, cfg->tcp.mbufs_per_lcore, rte_strerror(rte_errno));
 			goto fail;
 		}
@@ -357,6 +363,7 @@ dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char
 		wp.id = i;
 		wp.q = &d->port.q[i];
 		wp.pool = d->wks[i].pool;
+		wp.big_pool = d->wks[i].big_pool;
 		net_params_default(&wp.net);
 		wp.net.mac = d->port.mac;
 		wp.net.ip = ntohl(cp->ipv4.addr.s_addr);
@@ -376,6 +383,7 @@ dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char
 		wp.slow_timeout_ms = cfg->engine.slow_timeout_ms;
 		wp.close_grace_ms = 5000;
 		wp.copy_max = 256;
+		wp.max_chunk_bytes = cfg->msrp.max_chunk_bytes;
 		wp.evt_ring_size = 1024;
 		wp.idle_sleep_us = cfg->dataplane.idle_sleep_us;
 		wp.ctr_row = ctl_server_counters_row(d->ctl, i);
@@ -398,6 +406,8 @@ dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char
 	sp.max_tx = cfg->engine.max_transactions_per_lcore;
 	sp.max_xfer = cfg->engine.max_transactions_per_lcore;
 	sp.rechunk_bytes = cfg->msrp.rechunk_bytes;
+	sp.max_header_bytes = cfg->msrp.max_header_bytes;
+	sp.max_chunk_bytes = cfg->msrp.max_chunk_bytes;
 	sp.max_msg_bytes = cfg->engine.max_message_bytes;
 	sp.tx_timeout_ms = cfg->msrp.transaction_timeout_ms;
 	sp.final_report_timeout_ms = cfg->msrp.final_report_timeout_ms;
@@ -513,7 +523,7 @@ dpd_control_step(struct dpd *d)
 
 		if (now >= d->next_drain_check) {
 			d->next_drain_check = now + rte_get_tsc_hz() / 10;
-			if (dpd_legs(d) == 0) {
+			if (!dpd_stop_flag && dpd_legs(d) == 0) {
 				LOG(dpd_log, NOTICE, "drained: no leg left, stopping");
 				dpd_stop_flag = 1;
 			}
@@ -616,10 +626,13 @@ dpd_destroy(struct dpd *d)
 		wk_destroy(d->wks[i].w);
 	if (d->port_open)
 		port_close(&d->port);
-	for (uint32_t i = 0; i < d->n_workers; i++)
+	for (uint32_t i = 0; i < d->n_workers; i++) {
 		rte_mempool_free(d->wks[i].pool);
+		rte_mempool_free(d->wks[i].big_pool);
+	}
 	if (d->eng != NULL)
 		urcu_qsbr_unregister_thread();
+	cfg_free(d->cfg); /* dpd_create() took the snapshot over */
 	free(d->cfg_path);
 	free(d);
 }

@@ -55,8 +55,9 @@ struct dpd;
 
 /*
  * Sets everything up after rte_eal_init(): ports, pools, workers, engine, control channel.
- * cfg_path is kept for SIGHUP. On failure returns NULL and writes a reason into err (with
- * the config file:line when a setting is at fault).
+ * Takes cfg over (freed by dpd_destroy(), replaced on SIGHUP); cfg_path is kept for SIGHUP. On
+ * failure returns NULL and writes a reason into err (with the config file:line when a setting is at
+ * fault).
  */
 struct dpd *dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char *err,
                        size_t errlen);

@@ -92,11 +92,13 @@ main(int argc, char **argv)
 	if (rc != 0) {
 		fprintf(stderr, "msw-dataplane: instance '%s': %s\n", instance,
 		        rc == 1 ? "another data plane serves this instance" : strerror(-rc));
+		cfg_free(cfg);
 		return 1;
 	}
 	eargc = dpd_eal_argv(cfg, argv[0], instance, &eargv);
 	if (eargc < 0) {
 		fprintf(stderr, "msw-dataplane: out of memory\n");
+		cfg_free(cfg);
 		return 1;
 	}
 	{
@@ -110,10 +112,12 @@ main(int argc, char **argv)
 		free(v);
 	}
 	if (rc < 0) {
-		fprintf(stderr, "msw-dataplane: EAL init failed: %s (eal.* in %s; EAL's own "
-		                "messages above)\n",
+		fprintf(stderr,
+		        "msw-dataplane: EAL init failed: %s (eal.* in %s; EAL's own "
+		        "messages above)\n",
 		        rte_errno != 0 ? rte_strerror(rte_errno) : "see above", cfg->source);
 		dpd_eal_argv_free(eargc, eargv);
+		cfg_free(cfg);
 		return 1;
 	}
 	d = dpd_create(cfg, path, instance, err, sizeof(err));

@@ -140,6 +140,8 @@ struct sw_params {
 	enum sw_slow_policy slow_policy;
 	uint32_t n_lcores;           /* data-plane lcores, 1..SW_LCORES_MAX */
 	uint32_t max_xfer;           /* cross-lcore copies in flight per lcore */
+	uint32_t max_header_bytes;   /* MSRP header block limit (msrp.max_header_bytes) */
+	uint32_t max_chunk_bytes;    /* largest chunk body accepted (msrp.max_chunk_bytes) */
 	const char *local_authority; /* "host:port" of our MSRP URIs */
 	const uint8_t *id_seed;      /* 32 bytes: deterministic ids for tests; NULL = random */
 };
@@ -299,6 +301,13 @@ int sw_conn_rx(struct sw_lcore *lc, uint32_t conn, const uint8_t *data, uint32_t
  * lcore's connections): call it once per new connection. 0 or -ENOENT.
  */
 int sw_conn_lookup(const struct sw_lcore *lc, sw_tconn_t tc, uint32_t *conn);
+/*
+ * Receive buffers the engine holds for connection conn's frame in progress. One chunk may
+ * span at most MSRP_BODY_SEGS_MAX buffers: a transport that delivers small segments copies
+ * the rest of a long frame into larger buffers once this grows (contiguous bytes of one
+ * buffer count once).
+ */
+uint32_t sw_conn_held(const struct sw_lcore *lc, uint32_t conn);
 /* The transport connection is gone (any reason). Its legs close. */
 void sw_conn_closed(struct sw_lcore *lc, uint32_t conn, uint64_t now_us);
 /*

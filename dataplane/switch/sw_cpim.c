@@ -18,9 +18,6 @@
 #include "cpim/cpim.h"
 #include "switch/sw_pvt.h"
 
-/* What an anonymous participant is called in CPIM (RFC 3323 §4.1.1.3 style). */
-#define SW_ANON_URI "sip:anonymous@anonymous.invalid"
-
 static const struct msrp_span sw_cpim_type = {(const uint8_t *)"message/cpim", 12};
 
 static struct cpim_span

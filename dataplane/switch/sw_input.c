@@ -1255,7 +1255,7 @@ sw_conn_open(struct sw_lcore *lc, sw_tconn_t tc, uint32_t *conn)
 		c->n_legs = 0;
 		c->n_held = 0;
 		c->active = false;
-		msrp_parser_init(&c->parser, NULL, c->hdr_buf, MSRP_DEFAULT_MAX_HEADER_BYTES);
+		msrp_parser_init(&c->parser, &lc->limits, c->hdr_buf, lc->limits.max_header_bytes);
 		*conn = i;
 		return 0;
 	}
@@ -1320,6 +1320,13 @@ sw_conn_rx_one(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t l
 	c->cur = (struct sw_held){0};
 	/* A partial frame keeps its buffers (msrp.h contract): hold the current one. */
 	if (!msrp_parser_idle(&c->parser)) {
+		struct sw_held *last = c->n_held > 0 ? &c->held[c->n_held - 1] : NULL;
+
+		if (last != NULL && last->buf == buf && last->p + last->len == data) {
+			/* More bytes of a buffer already held (a transport's coalescing buffer). */
+			last->len += len;
+			return 0;
+		}
 		if (c->n_held == SW_HELD_MAX)
 			goto proto; /* more buffers than one chunk may span (max_body_segs) */
 		e->bops.hold(e->bctx, buf);
@@ -1418,6 +1425,12 @@ sw_lcore_leg_deleted(struct sw_lcore *lc, struct sw_leg_ref ref, uint64_t now_us
 			}
 	}
 	sw_leg_left_ref(lc, ref, now_us);
+}
+
+uint32_t
+sw_conn_held(const struct sw_lcore *lc, uint32_t ci)
+{
+	return ci < lc->e->p.max_conns && lc->conns[ci].in_use ? lc->conns[ci].n_held : 0;
 }
 
 void

@@ -16,20 +16,22 @@
 #include "switch/sw.h"
 #include "switch/sw_ring.h"
 
-#define SW_NONE          UINT32_MAX
-#define SW_SID_LEN       20u  /* session-id: 20 ident chars = 119.9 random bits (>= 80) */
-#define SW_URI_MAX       128u /* our local URI */
-#define SW_PATH_MAX      512u /* a leg's To-Path */
-#define SW_IDENT_MAX     256u /* identity URI */
-#define SW_ALIAS_MAX     128u
-#define SW_ACCEPT_MAX    256u
-#define SW_ACCEPT_N      16u /* media types in accept-types */
-#define SW_CONN_LEGS     4u  /* legs bound to one connection (RFC 4975 connection reuse) */
-#define SW_TID_RAND      14u /* random ident chars of an outgoing tid (83.9 bits) */
-#define SW_TID_LEN       (SW_TID_RAND + 8u) /* + 8 hex chars: transaction slot index */
-#define SW_MSGID_MAX     MSW_CTL_MSGID_MAX
-#define SW_HEAD_MAX      2048u /* re-headered chunk head */
-#define SW_HELD_MAX      (MSRP_BODY_SEGS_MAX + 2u)
+#define SW_NONE       UINT32_MAX
+#define SW_SID_LEN    20u  /* session-id: 20 ident chars = 119.9 random bits (>= 80) */
+#define SW_URI_MAX    128u /* our local URI */
+#define SW_PATH_MAX   512u /* a leg's To-Path */
+#define SW_IDENT_MAX  256u /* identity URI */
+#define SW_ALIAS_MAX  128u
+#define SW_ACCEPT_MAX 256u
+#define SW_ACCEPT_N   16u /* media types in accept-types */
+#define SW_CONN_LEGS  4u  /* legs bound to one connection (RFC 4975 connection reuse) */
+#define SW_TID_RAND   14u /* random ident chars of an outgoing tid (83.9 bits) */
+#define SW_TID_LEN    (SW_TID_RAND + 8u) /* + 8 hex chars: transaction slot index */
+#define SW_MSGID_MAX  MSW_CTL_MSGID_MAX
+#define SW_HEAD_MAX   2048u /* re-headered chunk head */
+#define SW_HELD_MAX   (MSRP_BODY_SEGS_MAX + 2u)
+/* What an anonymous participant is called in CPIM and in final reports (RFC 3323 style). */
+#define SW_ANON_URI      "sip:anonymous@anonymous.invalid"
 #define SW_OPEN_MSGS     8u /* messages of one sender interleaved at once (per leg) */
 #define SW_MSG_HASH_BITS 12u
 
@@ -92,7 +94,7 @@ struct sw_leg {
 	_Atomic uint32_t lcore; /* lcore of the bound connection, or SW_NONE */
 	/* enum msw_ctl_leg_state, written by the owner lcore, read by listings (relaxed). */
 	_Atomic uint8_t state;
-	uint32_t conn;          /* index in that lcore's conns, or SW_NONE */
+	uint32_t conn; /* index in that lcore's conns, or SW_NONE */
 	bool connect_pending;
 	bool in_use;
 	uint32_t free_next;
@@ -275,6 +277,7 @@ enum sw_ok {
 struct sw_lcore {
 	struct sw_engine *e;
 	uint32_t id;
+	struct msrp_limits limits;           /* parser limits of every connection (immutable) */
 	struct sw_ring *to[SW_LCORES_MAX];   /* this lcore produces */
 	struct sw_ring *from[SW_LCORES_MAX]; /* this lcore consumes */
 	struct sw_ring *ctl;                 /* control thread -> this lcore */

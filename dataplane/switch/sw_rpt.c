@@ -51,12 +51,15 @@ sw_fr_disarm(struct sw_lcore *lc, uint32_t mi)
 		lc->fr_tail = m->fr_prev;
 }
 
-/* The recipient as the originator knows it (ALS-03): its alias when anonymous. */
+/*
+ * The recipient as the originator knows it (ALS-03): an anonymous participant is the
+ * anonymous URI it appears as in CPIM From (sw_cpim.c), never its identity.
+ */
 static struct fdr_span
 sw_rcpt_name(const struct sw_leg *q)
 {
-	if (q->anonymous && q->alias_len > 0)
-		return (struct fdr_span){(const uint8_t *)q->alias, q->alias_len};
+	if (q->anonymous)
+		return (struct fdr_span){(const uint8_t *)SW_ANON_URI, sizeof(SW_ANON_URI) - 1};
 	if (q->identity_len > 0)
 		return (struct fdr_span){(const uint8_t *)q->identity, q->identity_len};
 	return (struct fdr_span){(const uint8_t *)q->uri, q->uri_len};
@@ -89,6 +92,11 @@ sw_fr_send_doc(struct sw_lcore *lc, const struct sw_msg *m, const struct sw_leg 
 	                       .total_known = true},
 	};
 	if (m->sender_sr) {
+		/* RFC 4975 §7.1.2: a REPORT's Byte-Range is the reported range of the message. */
+		uint64_t n = m->total != 0 ? m->total : m->received;
+
+		req.byte_range = (struct msrp_byte_range){
+		        .start = 1, .end = n, .total = n, .end_known = true, .total_known = true};
 		/* FDR-07: REPORT with the original Message-ID, Status 000 200 OK. */
 		req.method = (struct msrp_span){(const uint8_t *)"REPORT", 6};
 		req.message_id = (struct msrp_span){m->msgid, m->msgid_len};

@@ -30,6 +30,8 @@ sw_params_default(struct sw_params *p)
 	        .slow_policy = SW_SLOW_DROP,
 	        .n_lcores = 1,
 	        .max_xfer = 4096,
+	        .max_header_bytes = MSRP_DEFAULT_MAX_HEADER_BYTES,
+	        .max_chunk_bytes = MSRP_DEFAULT_MAX_BODY_BYTES,
 	        .local_authority = "127.0.0.1:2855",
 	        .id_seed = NULL,
 	};
@@ -543,6 +545,9 @@ sw_lcore_init(struct sw_engine *e, struct sw_lcore *lc, uint32_t id)
 	    lc->msg_hash == NULL || lc->tx == NULL || lc->tx_free == NULL)
 		return -ENOMEM;
 	msrp_limits_default(&lim);
+	lim.max_header_bytes = p->max_header_bytes;
+	lim.max_body_bytes = p->max_chunk_bytes;
+	lc->limits = lim;
 	for (uint32_t i = 0; i < p->max_conns; i++) {
 		lc->conns[i].hdr_buf = malloc(lim.max_header_bytes);
 		if (lc->conns[i].hdr_buf == NULL)
@@ -601,8 +606,8 @@ sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops,
 	    bops == NULL || bops->hold == NULL || bops->release == NULL || p->max_legs == 0 ||
 	    p->max_conf_legs < 2 || p->max_conns == 0 || p->max_msgs == 0 || p->max_tx == 0 ||
 	    p->rechunk_bytes < 16 || p->local_authority == NULL || p->n_lcores == 0 ||
-	    p->n_lcores > SW_LCORES_MAX || p->max_xfer == 0 ||
-	    strlen(p->local_authority) >= SW_URI_MAX - SW_SID_LEN - 16) {
+	    p->max_header_bytes < 256 || p->max_chunk_bytes == 0 || p->n_lcores > SW_LCORES_MAX ||
+	    p->max_xfer == 0 || strlen(p->local_authority) >= SW_URI_MAX - SW_SID_LEN - 16) {
 		errno = EINVAL;
 		return NULL;
 	}

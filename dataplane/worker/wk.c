@@ -39,6 +39,14 @@ struct wk_conn {
 	uint32_t pending_done; /* consumed bytes whose window reopening is deferred */
 	uint32_t throttles;    /* congested recipients currently pausing this sender */
 	uint64_t closing_since, congested_since;
+	struct rte_mbuf *co; /* large buffer the current long frame is copied into, or NULL */
+	/*
+	 * Frames TCP's send buffer could not take yet, in order, as one byte chain (frames are
+	 * bytes to TCP): a received chunk larger than the send buffer is re-chunked into more
+	 * pieces than fit at once. Bounded by ovf_max; drained on writable.
+	 */
+	struct rte_mbuf *ovf, *ovf_tail; /* ovf_tail: its last segment (O(1) appends) */
+	uint32_t ovf_bytes;
 	bool in_use, active, established, closing, congested, dead;
 	uint8_t n_blocked;
 	struct wk_ref blocked[WK_BLOCKED_MAX];
@@ -55,6 +63,7 @@ struct wk {
 	uint32_t *dead; /* connections to hand to sw_conn_closed() outside engine calls */
 	uint32_t n_dead;
 	uint32_t cong_space; /* a recipient with less free send space is congested */
+	uint32_t ovf_max;    /* overflow bytes one connection may queue beyond TCP's buffer */
 	uint32_t cur_rx;     /* connection whose bytes the engine is processing, or WK_NONE */
 	uint64_t rx_tsc;     /* TSC when that processing started (residence histogram) */
 	uint64_t now_us, hz, tsc_per_us;
@@ -127,6 +136,9 @@ wk_conn_alloc(struct wk *w)
 	c->closing_since = c->congested_since = 0;
 	c->active = c->established = c->closing = c->congested = c->dead = false;
 	c->n_blocked = 0;
+	c->co = NULL;
+	c->ovf = NULL;
+	c->ovf_bytes = 0;
 	c->in_use = true;
 	w->n_open++;
 	if (i + 1 > w->hiwat)
@@ -165,6 +177,11 @@ static void
 wk_conn_free(struct wk *w, struct wk_conn *c)
 {
 	wk_unblock(w, c);
+	rte_pktmbuf_free(c->co); /* the engine keeps its own references */
+	c->co = NULL;
+	rte_pktmbuf_free(c->ovf);
+	c->ovf = NULL;
+	c->ovf_bytes = 0;
 	c->in_use = false;
 	c->next_free = w->free_head;
 	w->free_head = wk_conn_idx(w, c);
@@ -218,6 +235,38 @@ wk_tcp_connected(void *ctx, struct tcp_handle h)
 	wk_conn_sw(c->w, c);
 }
 
+/*
+ * One received segment to the engine: by reference, or copied into the connection's large
+ * buffer when the frame in progress already holds WK_COALESCE_AT buffers (the engine counts
+ * contiguous bytes of one buffer once, so a 1 MiB chunk holds ~40 buffers, not ~725).
+ */
+static void
+wk_feed(struct wk *w, struct wk_conn *c, struct rte_mbuf *m, uint32_t len)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint8_t *dst;
+
+	if (w->p.big_pool == NULL || sw_conn_held(w->lc, c->sw) < WK_COALESCE_AT) {
+		sw_conn_rx(w->lc, c->sw, p, len, (struct sw_buf *)m, w->now_us);
+		return;
+	}
+	if (c->co == NULL || rte_pktmbuf_tailroom(c->co) < len) {
+		rte_pktmbuf_free(c->co);
+		c->co = rte_pktmbuf_alloc(w->p.big_pool);
+		if (c->co == NULL) {
+			wk_cnt_add(w, WK_CNT_RX_COALESCE_NO_BUF, 1);
+			sw_conn_rx(w->lc, c->sw, p, len, (struct sw_buf *)m, w->now_us);
+			return;
+		}
+	}
+	dst = rte_pktmbuf_mtod_offset(c->co, uint8_t *, c->co->data_len);
+	memcpy(dst, p, len);
+	c->co->data_len = (uint16_t)(c->co->data_len + len);
+	c->co->pkt_len += len;
+	wk_cnt_add(w, WK_CNT_RX_COALESCED, len);
+	sw_conn_rx(w->lc, c->sw, dst, len, (struct sw_buf *)c->co, w->now_us);
+}
+
 static void
 wk_tcp_recv(void *ctx, struct tcp_handle h, struct rte_mbuf *m)
 {
@@ -245,8 +294,7 @@ wk_tcp_recv(void *ctx, struct tcp_handle h, struct rte_mbuf *m)
 		m->pkt_len = len;
 		total += len;
 		if (len > 0 && !c->closing)
-			sw_conn_rx(w->lc, c->sw, rte_pktmbuf_mtod(m, const uint8_t *), len,
-			           (struct sw_buf *)m, w->now_us);
+			wk_feed(w, c, m, len);
 		rte_pktmbuf_free_seg(m);
 		m = next;
 	}
@@ -272,16 +320,49 @@ wk_tcp_peer_closed(void *ctx, struct tcp_handle h)
 	}
 }
 
+/* Moves what fits of the overflow chain into TCP. Returns true when it is empty. */
+static bool
+wk_ovf_flush(struct wk *w, struct wk_conn *c)
+{
+	while (c->ovf != NULL) {
+		uint32_t space = tcp_send_space(w->tcp, c->h);
+		struct rte_mbuf *part = tcp_chain_split(&c->ovf, space);
+		uint32_t n;
+
+		if (part == NULL)
+			break; /* not even the next segment fits: wait for writable */
+		n = rte_pktmbuf_pkt_len(part);
+		if (tcp_send(w->tcp, c->h, part, w->now_us) != 0) {
+			/* Cannot happen (it fits); never lose bytes of a stream: put it back. */
+			if (c->ovf != NULL) {
+				rte_pktmbuf_lastseg(part)->next = c->ovf;
+				part->nb_segs = (uint16_t)(part->nb_segs + c->ovf->nb_segs);
+				part->pkt_len += c->ovf->pkt_len;
+			} else {
+				c->ovf_tail = rte_pktmbuf_lastseg(part);
+			}
+			c->ovf = part;
+			break;
+		}
+		c->ovf_bytes -= n;
+	}
+	if (c->ovf == NULL)
+		c->ovf_bytes = 0;
+	return c->ovf == NULL;
+}
+
 static void
 wk_tcp_writable(void *ctx, struct tcp_handle h)
 {
 	struct wk_conn *c = ctx;
 	struct wk *w = c->w;
 
-	if (c->congested && tcp_send_space(w->tcp, h) >= w->cong_space)
-		wk_unblock(w, c);
-	else if (c->congested)
+	if (!wk_ovf_flush(w, c) || (c->congested && tcp_send_space(w->tcp, h) < w->cong_space)) {
 		tcp_want_writable(w->tcp, h);
+		return;
+	}
+	if (c->congested)
+		wk_unblock(w, c);
 }
 
 static void
@@ -449,14 +530,33 @@ wk_send(void *ctx, sw_tconn_t tc, const struct sw_seg *segs, unsigned int n_segs
 	}
 	if (head == NULL)
 		return 0;
-	rc = tcp_send(w->tcp, c->h, head, w->now_us);
-	if (rc != 0) {
-		rte_pktmbuf_free(head);
-		if (rc == -EAGAIN || rc == -EMSGSIZE) {
+	/* Behind an overflow, or refused by TCP: queue in order, up to ovf_max. */
+	rc = c->ovf != NULL ? -EAGAIN : tcp_send(w->tcp, c->h, head, w->now_us);
+	if (rc == -EAGAIN || rc == -EMSGSIZE) {
+		uint32_t len = rte_pktmbuf_pkt_len(head);
+
+		if (c->ovf_bytes + len > w->ovf_max ||
+		    (c->ovf != NULL && c->ovf->nb_segs + head->nb_segs > UINT16_MAX)) {
+			rte_pktmbuf_free(head);
 			wk_cnt_add(w, WK_CNT_TX_SNDBUF_FULL, 1);
 			wk_congest(w, c);
 			return -ENOBUFS;
 		}
+		if (c->ovf == NULL) {
+			c->ovf = head;
+			tcp_want_writable(w->tcp, c->h);
+		} else {
+			c->ovf_tail->next = head;
+			c->ovf->nb_segs = (uint16_t)(c->ovf->nb_segs + head->nb_segs);
+			c->ovf->pkt_len += len;
+		}
+		c->ovf_tail = tail;
+		c->ovf_bytes += len;
+		wk_cnt_add(w, WK_CNT_TX_OVERFLOW_BYTES, len);
+		wk_congest(w, c);
+		rc = 0;
+	} else if (rc != 0) {
+		rte_pktmbuf_free(head);
 		wk_cnt_add(w, WK_CNT_TX_CONN_GONE, 1);
 		return -EPIPE;
 	}
@@ -466,7 +566,7 @@ wk_send(void *ctx, sw_tconn_t tc, const struct sw_seg *segs, unsigned int n_segs
 	wk_cnt_add(w, WK_CNT_TX_ZC_BYTES, zc);
 	if (w->rx_tsc != 0)
 		wk_lat_record(w);
-	if (tcp_send_space(w->tcp, c->h) < w->cong_space)
+	if (c->ovf == NULL && tcp_send_space(w->tcp, c->h) < w->cong_space)
 		wk_congest(w, c);
 	return 0;
 nombuf:
@@ -790,7 +890,9 @@ wk_scan(struct wk *w)
 
 		if (!c->in_use || c->dead)
 			continue;
-		queued += sndbuf - tcp_send_space(w->tcp, c->h);
+		queued += sndbuf - tcp_send_space(w->tcp, c->h) + c->ovf_bytes;
+		if (c->ovf != NULL)
+			wk_ovf_flush(w, c);
 		throttled += c->throttles > 0;
 		if (c->closing && w->now_us - c->closing_since > grace_us) {
 			/* The peer never finished its side: reset, then finish the slot. */
@@ -994,6 +1096,8 @@ wk_create(const struct wk_params *p, struct wk_set *set)
 	w->cong_space = rcv + rcv / 4 + 8192;
 	if (w->cong_space > p->tcp.sndbuf_bytes / 2)
 		w->cong_space = p->tcp.sndbuf_bytes / 2;
+	/* One largest received chunk re-chunked (headers ~10%), plus a margin. */
+	w->ovf_max = p->max_chunk_bytes + p->max_chunk_bytes / 4 + 65536;
 	w->ifc = net_iface_create(&p->net, p->pool, &wk_port_ops, p->q);
 	if (w->ifc == NULL)
 		goto fail;

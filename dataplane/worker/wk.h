@@ -46,6 +46,11 @@ enum wk_cnt {
 
 extern const char *const wk_cnt_names[WK_CNT_MAX];
 
+/* Held buffers of one frame after which its next bytes are copied into a large buffer. */
+#define WK_COALESCE_AT 8u
+/* Data room of the large buffers (an mbuf's data_len is 16 bits). */
+#define WK_BIG_BUF_BYTES (32u * 1024u)
+
 /* Largest event detail (final-report document, history chunk) carried in one record. */
 #define WK_EVT_DETAIL_MAX (32u * 1024u)
 
@@ -70,6 +75,12 @@ struct wk_params {
 	uint32_t id; /* worker index = switch lcore index = counters row */
 	struct port_queue *q;
 	struct rte_mempool *pool;
+	/*
+	 * Large buffers a long frame's remaining bytes are copied into once the engine holds
+	 * WK_COALESCE_AT receive buffers for it: a chunk may span only MSRP_BODY_SEGS_MAX
+	 * buffers, and TCP delivers ~1448-byte segments. NULL: no coalescing.
+	 */
+	struct rte_mempool *big_pool;
 	struct net_params net;
 	struct tcp_params tcp;
 	uint16_t msrp_port;
@@ -77,6 +88,7 @@ struct wk_params {
 	uint32_t slow_timeout_ms;  /* congested this long -> reset */
 	uint32_t close_grace_ms;   /* FIN sent, no close after this -> reset */
 	uint32_t copy_max;         /* body pieces up to this size are copied, not referenced */
+	uint32_t max_chunk_bytes;  /* msrp.max_chunk_bytes: sizes the per-connection overflow */
 	uint32_t evt_ring_size;    /* power of two */
 	uint32_t idle_sleep_us;    /* cap of the adaptive idle sleep, 0 = busy poll */
 	_Atomic uint64_t *ctr_row; /* shm counters row (ctl_server_counters_row), may be NULL */

@@ -19,13 +19,12 @@ RFC rather than against itself.
 
 Run as a program it is a one-shot client for reproducing a problem by hand:
   msrp_peer.py --connect 10.78.0.2:2855 --to MSRP_URI --from MSRP_URI [--send TEXT]...
-               [--chunk N] [--success-report] [--wait S]
+               [--size N] [--chunk N] [--piece N] [--success-report] [--wait S]
 It prints every frame it receives.
 """
 
 import argparse
 import hashlib
-import os
 import random
 import re
 import socket
@@ -372,9 +371,16 @@ class Peer:
         if self.reader is not None:
             self.reader.join(timeout=5)
 
-    def send_raw(self, data):
+    def send_raw(self, data, piece=0, gap=0.002):
+        """Writes data; piece > 0 writes it piece bytes at a time, gap seconds apart, so
+        that (with TCP_NODELAY) every piece leaves in its own TCP segment."""
         with self.wlock:
-            self.sock.sendall(data)
+            if piece <= 0:
+                self.sock.sendall(data)
+                return
+            for i in range(0, len(data), piece):
+                self.sock.sendall(data[i:i + piece])
+                time.sleep(gap)
 
     def _read_loop(self):
         try:
@@ -389,6 +395,11 @@ class Peer:
         except (OSError, ProtocolError) as e:
             with self.cv:
                 self.error = e
+        # Like a real client: the other side closed, so close ours (send our FIN).
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
         with self.cv:
             self.eof = True
             self.cv.notify_all()
@@ -491,10 +502,11 @@ class Peer:
 
     def send_message(self, body, mid=None, chunk=0, content_type="text/plain",
                      success_report=None, failure_report=None, extra=(), abort_after=None,
-                     unknown_total=False, to_path=None, pause=0.0):
+                     unknown_total=False, to_path=None, pause=0.0, piece=0):
         """Sends one message as SEND requests.  chunk: body bytes per chunk (0 = whole).
         success_report / failure_report: header values ("yes", "no", "partial") or None to
         omit the header.  abort_after: after that many chunks, end the last one with '#'.
+        piece: write each frame that many bytes per TCP segment (see send_raw).
         Returns (Message-ID, [tids])."""
         mid = mid or new_ident(12)
         to_path = to_path or [self.to_uri]
@@ -504,8 +516,8 @@ class Peer:
         pos = 0
         n = 0
         while True:
-            piece = body[pos:pos + size]
-            last = pos + len(piece) >= total
+            part = body[pos:pos + size]
+            last = pos + len(part) >= total
             n += 1
             flag = "$" if last else "+"
             if abort_after is not None and n >= abort_after:
@@ -515,17 +527,17 @@ class Peer:
                 hdrs.append(("Success-Report", success_report))
             if failure_report is not None:
                 hdrs.append(("Failure-Report", failure_report))
-            end = pos + len(piece)
+            end = pos + len(part)
             hdrs.append(("Byte-Range", "%d-%d/%s" % (pos + 1, end,
                                                       "*" if unknown_total else total)))
             hdrs += list(extra)
             tid = new_ident()
-            data = build_request(tid, "SEND", to_path, [self.my_uri], hdrs, piece, content_type,
+            data = build_request(tid, "SEND", to_path, [self.my_uri], hdrs, part, content_type,
                                  flag)
             with self.cv:
-                self.sent[tid] = ("SEND", mid, len(piece))
+                self.sent[tid] = ("SEND", mid, len(part))
                 self.sent_order.append(tid)
-            self.send_raw(data)
+            self.send_raw(data, piece)
             tids.append(tid)
             pos = end
             if last or flag == "#":
@@ -575,26 +587,38 @@ def main():
     ap.add_argument("--content-type", default="text/plain")
     ap.add_argument("--success-report", action="store_true")
     ap.add_argument("--respond", type=int, default=200, help="code for incoming SENDs, 0=none")
+    ap.add_argument("--piece", type=int, default=0,
+                    help="write every frame N bytes per TCP segment (0 = whole)")
+    ap.add_argument("--size", type=int, default=0,
+                    help="also send one message of N random printable bytes")
     ap.add_argument("--raw", help="file of raw bytes to send after the messages")
     ap.add_argument("--wait", type=float, default=2.0, help="seconds to listen afterwards")
     args = ap.parse_args()
     host, port = args.connect.rsplit(":", 1)
     p = Peer("cli", args.from_, args.to, respond=args.respond or None)
     p.connect(host, int(port))
-    for text in args.send:
-        mid, tids = p.send_message(text.encode(), chunk=args.chunk,
-                                   content_type=args.content_type,
-                                   success_report="yes" if args.success_report else None)
-        print("sent %s tids %s" % (mid, " ".join(tids)))
+    bodies = [t.encode() for t in args.send]
+    if args.size:
+        bodies.append(bytes(random.randrange(33, 127) for _ in range(args.size)))
+    try:
+        for body in bodies:
+            mid, tids = p.send_message(body, chunk=args.chunk, content_type=args.content_type,
+                                       success_report="yes" if args.success_report else None,
+                                       piece=args.piece)
+            print("sent %s (%d bytes) tids %s" % (mid, len(body), " ".join(tids)))
+    except OSError as e:
+        print("write failed: %s" % e)
     if args.raw:
         with open(args.raw, "rb") as fh:
             p.send_raw(fh.read())
     time.sleep(args.wait)
+    eof = p.eof
     p.close()
     for f in p.frames:
         print(repr(f), f.headers, f.body[:200])
     if p.error:
         print("error:", p.error)
+    print("connection closed by the other side" if eof else "connection still open")
     return 0
 
 

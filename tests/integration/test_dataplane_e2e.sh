@@ -4,7 +4,7 @@
 # msrp_peer.py) in a network namespace this script creates and deletes, conferences
 # programmed with mswctl. The scenarios are in test_dataplane_e2e.py, which runs inside
 # the namespace and starts the data plane itself. Prints TAP.
-#   MSW_E2E_ONLY      comma list of scenarios to run (a,w,c,f,b,d,e; default all)
+#   MSW_E2E_ONLY      comma list of scenarios to run (a,w,c,f,b,d,g,h,i,e; default all)
 #   MSW_E2E_BIG_MIB   size of the big transfer of scenario b (default 20)
 #   MSW_E2E_DATAPLANE, MSW_E2E_MSWCTL  other binaries than the build directory's
 #   MSW_E2E_KEEP      set: keep the temporary directory (config, data-plane log, capture)

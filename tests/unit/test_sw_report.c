@@ -150,7 +150,10 @@ Test(sw_final_report, mixed_outcomes_as_report, .init = five, .fini = done)
 
 	send_cpim("Success-Report: yes\r\n");
 	mixed_outcomes(&fa);
-	/* FDR-07: a REPORT with the original Message-ID, Byte-Range 1-N/N, Status 000 200. */
+	/*
+	 * FDR-07: a REPORT with the original Message-ID, Status 000 200, and (RFC 4975 §7.1.2)
+	 * the Byte-Range of the reported message, 1-N/N with N its size, not the document's.
+	 */
 	struct tw_frame *t = fa.f[0];
 
 	cr_assert_eq(t->f.method, MSRP_METHOD_REPORT);
@@ -159,8 +162,9 @@ Test(sw_final_report, mixed_outcomes_as_report, .init = five, .fini = done)
 	cr_assert(tw_span_is(t->f.from_path, alice.uri));
 	cr_assert_eq(t->f.status.code, 200);
 	cr_assert_eq(t->f.byte_range.start, 1);
-	cr_assert_eq(t->f.byte_range.end, t->body_len);
-	cr_assert_eq(t->f.byte_range.total, t->body_len);
+	cr_assert_eq(t->f.byte_range.end, strlen(cpim_fr));
+	cr_assert_eq(t->f.byte_range.total, strlen(cpim_fr));
+	cr_assert_neq(t->body_len, strlen(cpim_fr));
 	check_doc(t);
 	cr_assert_eq(w.ev.last_report.recipients, 4);
 	cr_assert_eq(w.ev.last_report.delivered, 1);
@@ -257,4 +261,42 @@ Test(sw_success_report, none_when_not_asked, .init = five, .fini = done)
 	cr_assert_eq(fa.f[0]->f.kind, MSRP_KIND_RESPONSE);
 	cr_assert_eq(tw_cnt(&w, SW_CNT_TX_REPORT), 0);
 	tw_frames_free(&fa);
+}
+
+/* ALS-03: an anonymous recipient is named as the others see it, never by its identity. */
+Test(sw_final_report, anonymous_recipient_not_revealed, .fini = done)
+{
+	struct tw_leg_opts anon = {.anonymous = true, .alias = "Shadow"};
+	struct tw_frames fa, fb, fc;
+	struct fdr_recipient rc[4];
+	struct fdr_report r = {.rcpt = rc};
+
+	tw_init(&w);
+	tw_conf(&w, "conf1", MSW_CTL_CPIM_OFF, 0);
+	tw_leg_add(&w, "conf1", "alice", &alice, NULL);
+	tw_leg_add(&w, "conf1", "bob", &bob, &anon);
+	tw_leg_add(&w, "conf1", "carol", &carol, NULL);
+	tw_bind(&w, &alice);
+	tw_bind(&w, &bob);
+	tw_bind(&w, &carol);
+	send_cpim("Success-Report: yes\r\n");
+	tw_take(&w, alice.tc, &fa);
+	tw_frames_free(&fa);
+	tw_take(&w, bob.tc, &fb);
+	tw_take(&w, carol.tc, &fc);
+	tw_respond(&w, bob.tc, fb.f[0], 200);
+	tw_report(&w, bob.tc, fb.f[0], 200);
+	tw_respond(&w, carol.tc, fc.f[0], 200);
+	tw_report(&w, carol.tc, fc.f[0], 200);
+	tw_take(&w, alice.tc, &fa);
+	cr_assert_eq(fa.n, 1);
+	cr_assert_eq(fdr_parse(fa.f[0]->body, (uint32_t)fa.f[0]->body_len, &r, 4), FDR_OK);
+	cr_assert_eq(r.n_rcpt, 2);
+	find_rcpt(&r, "sip:anonymous@anonymous.invalid");
+	find_rcpt(&r, "sip:carol@example.com");
+	cr_assert_null(memmem(fa.f[0]->body, fa.f[0]->body_len, "bob", 3), "%.*s",
+	               (int)fa.f[0]->body_len, fa.f[0]->body);
+	tw_frames_free(&fa);
+	tw_frames_free(&fb);
+	tw_frames_free(&fc);
 }
