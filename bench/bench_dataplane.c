@@ -134,6 +134,7 @@ struct bd_case {
 	uint32_t body;
 	uint8_t cpim; /* enum msw_ctl_cpim_policy */
 	uint32_t workers;
+	uint32_t window; /* outstanding SENDs per sender; 0 = --window */
 };
 
 /*
@@ -141,13 +142,17 @@ struct bd_case {
  * default, plain bodies wrapped in CPIM by the switch (docs/switch.md, SWX-04).
  */
 static const struct bd_case bd_cases[] = {
-        {"one2one_100B", BD_SWITCH, 2, 100, MSW_CTL_CPIM_OFF, 1},
-        {"group3_100B", BD_SWITCH, 3, 100, MSW_CTL_CPIM_WRAP, 1},
-        {"group10_100B", BD_SWITCH, 10, 100, MSW_CTL_CPIM_WRAP, 1},
-        {"group3_4KiB", BD_SWITCH, 3, 4096, MSW_CTL_CPIM_WRAP, 1},
-        {"group10_100B_2workers", BD_SWITCH, 10, 100, MSW_CTL_CPIM_WRAP, 2},
-        {"echo_100B", BD_ECHO, 2, 100, MSW_CTL_CPIM_OFF, 1},
-        {"echo_4KiB", BD_ECHO, 2, 4096, MSW_CTL_CPIM_OFF, 1},
+        /* Window 1: the latency of one message at a time, without queueing. */
+        {"one2one_100B_window1", BD_SWITCH, 2, 100, MSW_CTL_CPIM_OFF, 1, 1},
+        {"one2one_100B", BD_SWITCH, 2, 100, MSW_CTL_CPIM_OFF, 1, 0},
+        {"group3_100B", BD_SWITCH, 3, 100, MSW_CTL_CPIM_WRAP, 1, 0},
+        {"group10_100B", BD_SWITCH, 10, 100, MSW_CTL_CPIM_WRAP, 1, 0},
+        {"group3_4KiB", BD_SWITCH, 3, 4096, MSW_CTL_CPIM_WRAP, 1, 0},
+        /* Two data-plane workers and the generator: three CPUs. */
+        {"group10_100B_2workers", BD_SWITCH, 10, 100, MSW_CTL_CPIM_WRAP, 2, 0},
+        {"echo_100B_window1", BD_ECHO, 2, 100, MSW_CTL_CPIM_OFF, 1, 1},
+        {"echo_100B", BD_ECHO, 2, 100, MSW_CTL_CPIM_OFF, 1, 0},
+        {"echo_4KiB", BD_ECHO, 2, 4096, MSW_CTL_CPIM_OFF, 1, 0},
 };
 
 /* ---- latency histogram: 64 sub-buckets per power of two (error < 1.6 %), in ns ---- */
@@ -1768,7 +1773,7 @@ bd_case_run(struct bd_target *t, const struct bd_case *c)
 	r->t = t;
 	r->c = c;
 	r->n = c->legs;
-	r->window = bd.o.window;
+	r->window = c->window != 0 ? c->window : bd.o.window;
 	t->run = r;
 	bd_conf_id(c->name, &conf);
 	if (getloadavg(&r->loadavg, 1) != 1)

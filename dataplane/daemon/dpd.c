@@ -258,6 +258,12 @@ dpd_counters_setup(struct dpd *d, char *err, size_t errlen)
 static void
 dpd_publish_ctl(struct dpd *d)
 {
+	uint64_t confs = 0, legs = 0;
+
+	if (d->eng != NULL)
+		sw_engine_objects(d->eng, &confs, &legs);
+	__atomic_store_n(&d->cnt[DPD_CNT_G_CONFERENCES], confs, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->cnt[DPD_CNT_G_LEGS], legs, __ATOMIC_RELAXED);
 	for (uint32_t i = 0; i < DPD_CNT_MAX && d->ctl_row != NULL; i++)
 		atomic_store_explicit(&d->ctl_row[d->wk_names + i],
 		                      __atomic_load_n(&d->cnt[i], __ATOMIC_RELAXED),
@@ -442,21 +448,13 @@ fail:
 
 /* ---- run ---- */
 
-static int
-dpd_count_legs(void *arg, const struct sw_conf_info *ci)
-{
-	*(uint64_t *)arg += ci->n_legs;
-	return 0;
-}
-
-/* Legs of every conference (control thread, engine tables). */
 static uint64_t
 dpd_legs(struct dpd *d)
 {
-	uint64_t n = 0;
+	uint64_t confs, legs;
 
-	sw_conf_foreach(d->eng, dpd_count_legs, &n);
-	return n;
+	sw_engine_objects(d->eng, &confs, &legs);
+	return legs;
 }
 
 /* SIGHUP: load and validate the file; apply what can change at run time. */

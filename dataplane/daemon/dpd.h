@@ -33,7 +33,10 @@
 	X(RELOADS, reloads, "SIGHUP reloads applied")                                              \
 	X(RELOAD_FAILED, reload_failed,                                                            \
 	  "SIGHUP reloads refused (invalid file, running config kept)")                            \
-	X(RESYNC_DELETED, resync_deleted, "objects deleted because their owner did not replay them")
+	X(RESYNC_DELETED, resync_deleted,                                                          \
+	  "objects deleted because their owner did not replay them")                               \
+	X(G_CONFERENCES, g_conferences, "gauge: conferences in the engine")                        \
+	X(G_LEGS, g_legs, "gauge: legs in the engine")
 
 enum dpd_cnt {
 #define DPD_CNT_ENUM(sym, name, doc) DPD_CNT_##sym,

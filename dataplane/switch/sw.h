@@ -281,6 +281,9 @@ int sw_leg_foreach(struct sw_engine *e, const struct msw_ctl_conf_id *conf, sw_l
 /* One leg by key: 0 or -ENOENT. */
 int sw_leg_get(struct sw_engine *e, const struct msw_ctl_leg_key *key, struct sw_leg_info *li);
 
+/* Conferences and legs in the tables now (gauges; any thread). */
+void sw_engine_objects(const struct sw_engine *e, uint64_t *confs, uint64_t *legs);
+
 /* ---- data path (owning lcore) ---- */
 
 /*

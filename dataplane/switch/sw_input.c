@@ -1213,6 +1213,11 @@ sw_frame_rx(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint64
 		return;
 	}
 	sw_cnt_add(lc, SW_CNT_RX_REQ, 1);
+	sw_cnt_add(lc,
+	           f->method == MSRP_METHOD_SEND     ? SW_CNT_RX_SEND
+	           : f->method == MSRP_METHOD_REPORT ? SW_CNT_RX_REPORT
+	                                             : SW_CNT_RX_OTHER,
+	           1);
 	l = sw_leg_for(lc, ci, f, &code);
 	if (l == NULL) {
 		sw_respond(lc, ci, NULL, f, code);

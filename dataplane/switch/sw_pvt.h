@@ -323,6 +323,8 @@ struct sw_engine {
 	struct cds_lfht *legs_ht;
 	struct sw_leg *legs;
 	uint32_t leg_free; /* control thread only */
+	/* Objects in the tables: written by the control thread, read anywhere (relaxed). */
+	_Atomic uint64_t n_confs, n_legs;
 	uint32_t hash_seed;
 	struct msrp_id_gen ctl_ids; /* control thread's generator (session-ids) */
 	struct sw_lcore lcs[SW_LCORES_MAX];

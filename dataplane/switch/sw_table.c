@@ -198,6 +198,7 @@ sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc,
 		free(c);
 		return -EEXIST;
 	}
+	atomic_fetch_add_explicit(&e->n_confs, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -208,6 +209,7 @@ sw_leg_del_one(struct sw_engine *e, struct sw_leg *l, uint64_t now_us)
 
 	if (cds_lfht_del(e->legs_ht, &l->node) != 0)
 		return -ENOENT;
+	atomic_fetch_sub_explicit(&e->n_legs, 1, memory_order_relaxed);
 	if (sw_members_publish(c, NULL, l) != 0) {
 		/* Out of memory on the control path: keep the member but it is dead (gen). */
 	}
@@ -253,6 +255,7 @@ sw_conf_del(struct sw_engine *e, const struct msw_ctl_conf_id *id, uint64_t now_
 		if (sw_leg_del_one(e, c->members->leg[c->members->n - 1], now_us) != 0)
 			break;
 	cds_lfht_del(e->confs, &c->node);
+	atomic_fetch_sub_explicit(&e->n_confs, 1, memory_order_relaxed);
 	urcu_qsbr_call_rcu(&c->rcu, sw_free_rcu_conf);
 	return 0;
 }
@@ -447,6 +450,7 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 	if (rc != 0)
 		goto undo;
 	cds_lfht_add(e->legs_ht, sw_span_hash(l->sid, SW_SID_LEN, e->hash_seed), &l->node);
+	atomic_fetch_add_explicit(&e->n_legs, 1, memory_order_relaxed);
 	memcpy(uri, l->uri, (size_t)l->uri_len + 1);
 	if (l->active && l->addr[0].path_len > 0)
 		sw_leg_post_connect(e, l);
@@ -841,4 +845,11 @@ sw_leg_get(struct sw_engine *e, const struct msw_ctl_leg_key *key, struct sw_leg
 		return -ENOENT;
 	sw_leg_info_fill(l, li);
 	return 0;
+}
+
+void
+sw_engine_objects(const struct sw_engine *e, uint64_t *confs, uint64_t *legs)
+{
+	*confs = atomic_load_explicit(&e->n_confs, memory_order_relaxed);
+	*legs = atomic_load_explicit(&e->n_legs, memory_order_relaxed);
 }

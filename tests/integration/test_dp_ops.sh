@@ -74,7 +74,8 @@ if ctl stats --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 t = d["total"]
-for k in ("port_rx_pkts", "tcp_segs_rx", "sw_rx_req", "wk_loops", "wk_lat_lt_1us", "ctl_cmds", "tcp_state_listen"):
+for k in ("port_rx_pkts", "tcp_segs_rx", "sw_rx_req", "sw_rx_send", "wk_loops", "wk_lat_lt_1us", "ctl_cmds",
+          "tcp_state_listen", "ctl_g_conferences", "ctl_g_legs", "wk_g_bytes_queued"):
     assert k in t, k
 assert len(d["lcores"]) == 2, len(d["lcores"])
 assert t["wk_loops"] > 0

@@ -74,6 +74,11 @@ Test(sw_list, conferences_and_leg_states)
 			cr_assert_eq(s.ci[i].max_size, 4096);
 		}
 	}
+	uint64_t nc, nl;
+
+	sw_engine_objects(w.e, &nc, &nl);
+	cr_assert_eq(nc, 2);
+	cr_assert_eq(nl, 2);
 	cr_assert_eq(sw_conf_foreach(w.e, stop_first, &stopped), 1);
 	cr_assert_eq(stopped, 1);
 
@@ -108,6 +113,10 @@ Test(sw_list, conferences_and_leg_states)
 	struct msw_ctl_conf_id none = {.id = "nope", .len = 4};
 
 	cr_assert_eq(sw_leg_foreach(w.e, &none, see_leg, &s), -ENOENT);
+	cr_assert_eq(sw_conf_del(w.e, &id, w.now_us), 0);
+	sw_engine_objects(w.e, &nc, &nl);
+	cr_assert_eq(nc, 1);
+	cr_assert_eq(nl, 0);
 	tw_fini(&w);
 }
 
