@@ -2175,7 +2175,6 @@ bd_parse_opts(int argc, char **argv)
 	};
 	static char dp[PATH_MAX + 64], echo[PATH_MAX + 64];
 	const char *root = getenv("MSW_BUILD_ROOT");
-	double v;
 	int ch;
 
 	bd.o.seconds = 5;
@@ -2192,15 +2191,21 @@ bd_parse_opts(int argc, char **argv)
 			if (bd_parse_double(optarg, 0, 60, &bd.o.warmup, "--warmup") != 0)
 				return -1;
 			break;
-		case 'W':
-			if (bd_parse_double(optarg, 1, BD_WINDOW_MAX, &v, "--window") != 0 ||
-			    v != (double)(uint32_t)v) {
-				if (v != (double)(uint32_t)v)
-					bd_log("--window: '%s' is not an integer", optarg);
+		case 'W': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || v < 1 ||
+			    v > BD_WINDOW_MAX) {
+				bd_log("--window: '%s' is not an integer in 1..%u", optarg,
+				       BD_WINDOW_MAX);
 				return -1;
 			}
 			bd.o.window = (uint32_t)v;
 			break;
+		}
 		case 'c': {
 			bool known = false;
 
@@ -2314,14 +2319,17 @@ main(int argc, char **argv)
 	if (bd_parse_opts(argc, argv) != 0)
 		return 2;
 	if (geteuid() != 0) {
-		bd_log("needs root (DPDK, memif sockets in /run/msw)");
-		return 2;
+		/* DPDK and the memif sockets in /run/msw; 77 = skipped for meson. */
+		for (size_t i = 0; i < RTE_DIM(bd_cases); i++)
+			if (bd_case_selected(&bd_cases[i]))
+				bd_print_status(bd_cases[i].name, "skipped", "needs root");
+		return 77;
 	}
 	if (sched_getaffinity(0, sizeof(bd.cpus), &bd.cpus) != 0) {
 		bd_log("sched_getaffinity: %s", strerror(errno));
 		return 1;
 	}
-	/* The data plane on CPU 0, the generator on CPU 1 (docs/bench.md). */
+	/* The data plane on CPU 0 (and up), the generator on CPU 1 (docs/bench.md). */
 	bd.bench_cpu = 1;
 	for (size_t i = 0; i < RTE_DIM(bd_cases); i++)
 		any_runs |= bd_case_selected(&bd_cases[i]) &&
@@ -2332,7 +2340,12 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < RTE_DIM(bd_cases); i++) {
 			if (!bd_case_selected(&bd_cases[i]))
 				continue;
-			snprintf(why, sizeof(why), "needs %u cores", bd_cases[i].workers + 1);
+			if (!CPU_ISSET(bd.bench_cpu, &bd.cpus))
+				snprintf(why, sizeof(why), "needs CPU %u for the generator",
+				         bd.bench_cpu);
+			else
+				snprintf(why, sizeof(why), "needs %u cores",
+				         bd_cases[i].workers + 1);
 			bd_print_status(bd_cases[i].name, "skipped", why);
 		}
 		return 0;

@@ -221,6 +221,7 @@ dpd_port_open(struct dpd *d, const struct cfg_port *cp, char *err, size_t errlen
 	pd.name = name;
 	pd.devargs = devargs[0] != '\0' ? devargs : NULL;
 	pd.nb_queues = (uint16_t)d->n_workers;
+	pd.rss = cp->rss;
 	for (uint32_t i = 0; i < d->n_workers; i++)
 		pd.pools[i] = d->wks[i].pool;
 	pd.seed = (uint64_t)rte_rdtsc();
@@ -303,10 +304,10 @@ dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char
 		         SW_LCORES_MAX);
 		goto fail;
 	}
-	if (d->n_workers > 1 && (cp->queues < d->n_workers || !cp->rss)) {
+	if (d->n_workers > 1 && cp->rss && cp->queues < d->n_workers) {
 		dpd_fail(err, errlen,
-		         "%s:%u: dataplane.ports.%s: %u workers need queues >= %u and rss = true "
-		         "(connections are spread by the NIC's RSS)",
+		         "%s:%u: dataplane.ports.%s: %u workers with rss need queues >= %u (one "
+		         "per worker)",
 		         cfg->source, cp->line, cp->name, d->n_workers, d->n_workers);
 		goto fail;
 	}
@@ -368,6 +369,10 @@ dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char
 		memset(&wp, 0, sizeof(wp));
 		wp.id = i;
 		wp.q = &d->port.q[i];
+		wp.n_workers = d->n_workers;
+		/* Without RSS the workers steer flows among themselves (docs/dataplane.md). */
+		wp.handoff = d->n_workers > 1 && !d->port.rss;
+		wp.rss_port = d->port.rss ? &d->port : NULL;
 		wp.pool = d->wks[i].pool;
 		wp.big_pool = d->wks[i].big_pool;
 		net_params_default(&wp.net);

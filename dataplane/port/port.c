@@ -130,10 +130,10 @@ port_open(struct port *p, const struct port_desc *d, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	memset(&conf, 0, sizeof(conf));
-	if (d->nb_queues > 1) {
+	if (d->nb_queues > 1 && d->rss) {
 		if ((info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP) == 0) {
-			/* tap: no RSS; the design hands packets to owners over rings. */
-			snprintf(err, errlen, "port %s: no TCP/IPv4 RSS, use one queue", d->name);
+			/* e.g. tap: the workers steer flows themselves (rss = false). */
+			snprintf(err, errlen, "port %s: no TCP/IPv4 RSS (set rss = false)", d->name);
 			return -ENOTSUP;
 		}
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;

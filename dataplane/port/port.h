@@ -41,7 +41,8 @@ struct port_desc {
 	 */
 	const char *name;
 	const char *devargs;
-	uint16_t nb_queues; /* one per worker lcore; > 1 enables RSS */
+	uint16_t nb_queues; /* one per worker lcore */
+	bool rss;           /* spread TCP flows over the queues by RSS (nb_queues > 1) */
 	uint16_t nb_rxd, nb_txd;
 	uint16_t mtu;                               /* 0: leave the device default */
 	struct rte_mempool *pools[PORT_MAX_QUEUES]; /* RX pool per queue (the lcore's pool) */

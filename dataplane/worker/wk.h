@@ -74,6 +74,18 @@ typedef void wk_evt_direct_fn(void *arg, const struct wk_evt *ev);
 struct wk_params {
 	uint32_t id; /* worker index = switch lcore index = counters row */
 	struct port_queue *q;
+	/*
+	 * Steering of flows to workers (issue: flows belong to the lcore RSS delivers them to):
+	 *  - rss_port set: the NIC spreads flows by RSS; active opens pick a source port whose
+	 *    RSS hash lands on this worker (port_rss_lands_on);
+	 *  - handoff (ports that cannot steer, e.g. net_tap): every worker computes the owner of
+	 *    each received TCP packet with wk_flow_owner() and passes packets of other workers'
+	 *    flows over their hand-off rings; ARP goes to every worker; active opens pick a
+	 *    source port the same function gives to this worker.
+	 */
+	const struct port *rss_port;
+	bool handoff;
+	uint32_t n_workers;
 	struct rte_mempool *pool;
 	/*
 	 * Large buffers a long frame's remaining bytes are copied into once the engine holds
@@ -148,6 +160,10 @@ uint32_t wk_counter_names(const char **names, char (*buf)[32], uint32_t cap);
 /* Writes the current values into the shm row (also done by wk_poll every millisecond). */
 void wk_publish(struct wk *w);
 uint64_t wk_counter(const struct wk *w, enum wk_cnt id);
+
+/* Owner worker of a TCP flow under software steering (remote = the peer). */
+uint32_t wk_flow_owner(uint32_t remote_ip, uint16_t remote_port, uint16_t local_port,
+                       uint32_t n_workers);
 
 /* Diagnostics for the JSON/telemetry views. */
 struct tcp_stack *wk_tcp(struct wk *w);

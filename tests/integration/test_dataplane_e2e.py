@@ -102,11 +102,11 @@ instance = "%(inst)s";
 log = { level = "info"; };
 eal = {
 	args = [ "-m", "512", "--no-pci", "--vdev=net_tap0,iface=%(tap)s,mac=02:00:00:00:78:02" ];
-	lcores = "0";
+	lcores = "%(lcores)s";
 	hugepages = "off";
 };
 dataplane = {
-	workers = 1;
+	workers = %(workers)d;
 	msrp_port = %(port)d;
 	idle_sleep_us = 50;
 	ports = ( { name = "tap0"; driver = "tap"; iface = "%(tap)s"; ipv4 = "%(ip)s/24"; } );
@@ -123,7 +123,8 @@ engine = {
 	slow_timeout_ms = %(slow)d;
 };
 """ % {"inst": self.instance, "tap": self.tap, "port": MSRP_PORT, "ip": DP_IP,
-       "slow": SLOW_TIMEOUT_MS})
+       "slow": SLOW_TIMEOUT_MS, "workers": args.workers,
+       "lcores": "0" if args.workers == 1 else "0-%d" % (args.workers - 1)})
 
     def ctl(self, *argv, timeout=20):
         """Runs mswctl --instance NAME ARGV...; returns (rc, stdout, stderr)."""
@@ -1258,6 +1259,8 @@ def main():
     ap.add_argument("--tmp", required=True)
     ap.add_argument("--src", required=True)
     ap.add_argument("--only", default="", help="comma list of scenarios (a,w,c,f,b,d,g,h,i,e)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="data-plane workers (lcores 0..N-1; > 1 steers flows in software)")
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else set("awcfbdghie")
     env = Env(args)

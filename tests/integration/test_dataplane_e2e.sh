@@ -8,6 +8,8 @@
 #   MSW_E2E_BIG_MIB   size of the big transfer of scenario b (default 20)
 #   MSW_E2E_DATAPLANE, MSW_E2E_MSWCTL  other binaries than the build directory's
 #   MSW_E2E_KEEP      set: keep the temporary directory (config, data-plane log, capture)
+#   MSW_E2E_WORKERS   data-plane workers (default 1; 2 runs two lcores with software flow
+#                     steering over the tap); the first argument overrides it
 set -u
 build=${MSW_BUILD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 src=${MSW_SRC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -54,7 +56,7 @@ ip netns add "$ns" || { echo "1..0 # SKIP cannot create a network namespace"; ex
 
 ip netns exec "$ns" python3 "$src/tests/integration/test_dataplane_e2e.py" \
 	--dataplane "$dp_bin" --mswctl "$ctl_bin" --tap "$tap" --instance "$instance" \
-	--tmp "$tmp" --src "$src" --only "${MSW_E2E_ONLY:-}"
+	--tmp "$tmp" --src "$src" --only "${MSW_E2E_ONLY:-}" --workers "${1:-${MSW_E2E_WORKERS:-1}}"
 rc=$?
 if [ $rc != 0 ] && [ -f "$tmp/dp.log" ]; then
 	echo "# last lines of the data plane's log:"
