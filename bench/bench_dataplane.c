@@ -10,8 +10,10 @@
  *     { driver = "memif"; memif_socket = "/run/msw/bench<pid>.memif"; memif_role = "server";
  *     ipv4 = "10.90.0.2/24"; }, eal.lcores "0" (the data plane on CPU 0), eal.hugepages off,
  *     no tap vdev, dataplane.idle_sleep_us 0 (busy poll), every other key at its default.
- *     Its EAL runs on CPU 1 (-l 1, --no-huge -m 512 --no-pci, --file-prefix=msw-bench-<pid>)
- *     and hot-plugs net_memif<k>,role=client,socket=...,socket-abstract=no for each child.
+ *     Our EAL runs on CPU 1 (-l 1, --no-huge -m 512 --no-pci, --file-prefix=msw-bench-<pid>)
+ *     and hot-plugs net_memif<k>,role=client,socket=...,socket-abstract=no for each child
+ *     (hot-plug rather than --vdev: each child has its own socket, started one after the
+ *     other). Events the data plane posts (leg bound, message done) are consumed every ms.
  *  2. Per case, over the control channel (identity msw-bench.<pid>): CONF_CREATE, one LEG_ADD
  *     per participant (passive legs, path msrp://10.90.0.1:<port>/<id>;tcp; the switch's URI
  *     comes back in the reply). Each participant opens one TCP connection from
@@ -25,7 +27,8 @@
  *     (copies whose last chunk arrived at a recipient), with latency histograms of the 200
  *     (resp_*) and of the delivery (e2e_*). Then sending stops and the bench waits until every
  *     message reached every other participant: copies missing after that are reported as
- *     "lost" (and make the run fail), as are error responses.
+ *     "lost" (and make the run fail), as are error responses. Data-plane counters over the
+ *     case (slow-recipient drops, throttling, event drops, residence histogram) come along.
  *  4. Baseline: the same 100-byte / 4 KiB frames through msw-tcp-echo over its own memif
  *     (10.91.0.2): the floor of TCP + memif without the switch (one echo per message).
  *  5. Children are stopped with SIGTERM; a non-zero exit status fails the run.
@@ -34,14 +37,16 @@
  *   {"bench":"dataplane_memif","case":"group3_100B","legs":3,"body_bytes":100,"cpim":"wrap",
  *    "window":32,"dp_workers":1,"duration_s":5.00,"msgs_per_s":X,"deliveries_per_s":Y,
  *    "e2e_p50_us":..,"e2e_p90_us":..,"e2e_p99_us":..,"e2e_p999_us":..,"e2e_max_us":..,
- *    "resp_p50_us":..,...,"lost":0,"resp_errors":0,"gen_busy_pct":..,"dp_busy_pct":..,...}
- * A case needing more CPUs than this machine has: {"bench":..,"case":..,"skipped":"needs N
- * cores"}; a case that could not run: {"bench":..,"case":..,"error":"..."}. Progress and the
- * children's logs (on failure) go to stderr. Exit status 0 when every case that ran was
- * complete and the children exited 0.
+ *    "resp_p50_us":..,...,"lost":0,"resp_errors":0,"gen_busy_pct":..,"dp_sw_slow_drop":..,...}
+ * (every field: docs/bench.md). A case needing more CPUs than this machine has:
+ * {"bench":..,"case":..,"skipped":"needs N cores"}; a case that could not run:
+ * {"bench":..,"case":..,"error":"..."}; a case that ran but is incomplete has its numbers and
+ * an "error" field. Progress and the children's logs (on failure) go to stderr. Exit status 0
+ * when every case that ran was complete and the children exited 0; 77 (skipped) without root.
  *
  * Usage: msw-bench-dataplane [--seconds S] [--warmup S] [--window N] [--case NAME]...
  *        [--no-baseline] [--dataplane PATH] [--echo PATH] [--keep]
+ *        [--impair drop=R,dup=R,reorder=R,corrupt=R] [--check-tx]
  * Paths default to $MSW_BUILD_ROOT/dataplane/msw-dataplane and .../echo/msw-tcp-echo, else
  * to the build tree this program sits in.
  */
@@ -87,7 +92,6 @@
 
 #define BD_BENCH       "dataplane_memif"
 #define BD_BURST       32
-#define BD_LEGS_MAX    16
 #define BD_WINDOW_MAX  1024u         /* power of two: slots of outstanding transactions */
 #define BD_RXBUF       (64u * 1024u) /* each of the two receive buffers of a connection */
 #define BD_SMALL_SEG   64u           /* received TCP payloads below this are counted */
@@ -110,6 +114,7 @@
 
 /* ---- options and cases ---- */
 
+/* Command line. Immutable after bd_parse_opts(). */
 struct bd_opts {
 	double seconds, warmup;
 	uint32_t window;
@@ -160,6 +165,7 @@ static const struct bd_case bd_cases[] = {
 #define BD_HIST_SUB     64u
 #define BD_HIST_BUCKETS (BD_HIST_SUB * 40u)
 
+/* Thread-safety: owned by its struct bd_run. */
 struct bd_hist {
 	uint64_t n, max;
 	uint64_t b[BD_HIST_BUCKETS];
@@ -279,21 +285,24 @@ struct bd_run {
 	struct bd_part *p;
 	uint32_t n, window;
 	bool sending, measuring;
-	uint64_t sent, acked, delivered, echoed; /* whole case */
-	uint64_t msgs_win, deliv_win;            /* inside the measured window */
+	uint64_t sent, acked, delivered; /* whole case */
+	uint64_t msgs_win, deliv_win;    /* inside the measured window */
 	uint64_t resp_errors, aborted, reports, unexpected, unmatched, bad_stamp, tx_overflow;
 	uint64_t resp_codes[1000]; /* non-200 responses by code */
 	uint64_t rx_deferrals;     /* receive windows kept shut because our own sends were stuck */
 	uint64_t rx_segs, rx_small_segs;    /* TCP payload segments received, those < 64 bytes */
 	uint64_t tx_checked, tx_small_segs; /* --check-tx: payload bytes compared, segments < 64 */
-	uint64_t msg_done_events, events;
+	uint64_t msg_done_events;
 	uint64_t busy_cyc; /* TSC cycles of loop iterations that had work, in the window */
 	struct bd_hist e2e, resp;
 	double loadavg; /* 1-minute load average when the case started: the machine may be shared */
 	char err[512];
 };
 
-/* A child program (msw-dataplane or msw-tcp-echo) and our memif port to it. */
+/*
+ * A child program (msw-dataplane or msw-tcp-echo) and our memif port to it.
+ * Thread-safety: the bench's lcore only (the bench is single-threaded).
+ */
 struct bd_target {
 	enum bd_kind kind;
 	uint32_t workers;
@@ -318,6 +327,7 @@ struct bd_target {
 	uint16_t next_lport;
 };
 
+/* Process-wide state. Thread-safety: the main thread (the bench's only lcore). */
 struct bd {
 	struct bd_opts o;
 	struct rte_mempool *pool;
@@ -1099,7 +1109,6 @@ bd_on_frame(struct bd_part *p, const struct msrp_frame *f)
 			r->unmatched++;
 			return;
 		}
-		r->echoed++;
 		r->delivered++;
 		if (r->measuring) {
 			r->msgs_win++;
@@ -1280,7 +1289,6 @@ bd_ctl_event(struct ctl_client *c, const struct ctl_msg *m, void *arg)
 	(void)c;
 	if (t->run == NULL)
 		return;
-	t->run->events++;
 	if (m->rec.hdr.type == MSW_CTL_EV_MSG_DONE) {
 		t->run->msg_done_events++;
 	} else if (m->rec.hdr.type == MSW_CTL_EV_LEG_CLOSED) {
@@ -1805,7 +1813,7 @@ bd_case_run(struct bd_target *t, const struct bd_case *c)
 		r->sending = false;
 		/* Every message must reach every other participant. */
 		if (r->err[0] == '\0' && !bd_poll_until(t, r, 5.0, bd_drained) &&
-		    r->err[0] == '\0') {
+		    r->err[0] == '\0' && !bd_stop) {
 			uint64_t owed = 0;
 			char stuck[256];
 			size_t k = 0;
@@ -1849,10 +1857,13 @@ bd_case_run(struct bd_target *t, const struct bd_case *c)
 		g[i] = g1[i] - g0[i];
 	if (bd_stop && r->err[0] == '\0')
 		bd_fail(r, "interrupted");
-	if (r->err[0] == '\0' && (r->resp_errors > 0 || r->unmatched > 0 || r->bad_stamp > 0))
-		bd_fail(r, "%lu error responses, %lu unmatched frames, %lu copies without a stamp",
+	if (r->err[0] == '\0' &&
+	    (r->resp_errors > 0 || r->unmatched > 0 || r->bad_stamp > 0 || r->unexpected > 0))
+		bd_fail(r,
+		        "%lu error responses, %lu unmatched frames, %lu copies without a stamp, "
+		        "%lu requests other than SEND/REPORT",
 		        (unsigned long)r->resp_errors, (unsigned long)r->unmatched,
-		        (unsigned long)r->bad_stamp);
+		        (unsigned long)r->bad_stamp, (unsigned long)r->unexpected);
 	if (r->err[0] != '\0')
 		bd_log("%s: %s", c->name, r->err);
 	if (!started)
@@ -1985,6 +1996,16 @@ bd_dp_start(struct bd_target *t, char *err, size_t errlen)
 		return -1;
 	}
 	ctl_client_set_event_cb(t->ctl, bd_ctl_event, t);
+	/* A renamed counter would silently read 0 in every result. */
+	for (size_t i = 0; i < BD_DPC_N; i++) {
+		uint64_t v;
+
+		if (bd_ctl_counter(t, bd_dp_counters[i], &v) != 0) {
+			snprintf(err, errlen, "the data plane publishes no counter %s",
+			         bd_dp_counters[i]);
+			return -1;
+		}
+	}
 	return bd_target_attach(t, err, errlen);
 }
 
@@ -2049,19 +2070,24 @@ bd_echo_start(struct bd_target *t, char *err, size_t errlen)
 	return bd_target_attach(t, err, errlen);
 }
 
-/* Stops a target: detach, SIGTERM, exit status, leftovers. Returns 0 if it exited 0. */
+/* Stops a target: SIGTERM, exit status, detach, leftovers. Returns 0 if it exited 0. */
 static int
 bd_target_stop(struct bd_target *t)
 {
 	char shm[48];
 	int st;
 
-	bd_target_detach(t);
 	if (t->ctl != NULL) {
 		ctl_client_detach(t->ctl);
 		t->ctl = NULL;
 	}
+	/*
+	 * The child goes first, our memif client after: a memif peer that disconnects while the
+	 * other side polls its rings can crash it (seen once: SIGSEGV in librte_net_memif of
+	 * the data plane when our port was removed first). Nobody polls our port meanwhile.
+	 */
 	st = bd_child_stop(t);
+	bd_target_detach(t);
 	if (st != 0) {
 		bd_log("%s exited with status %d",
 		       t->kind == BD_ECHO ? "msw-tcp-echo" : "msw-dataplane", st);

@@ -7,6 +7,8 @@
  * No malloc, no locks, no syscalls, no logging on this path: pools of the lcore, counters.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cpim/cpim.h"
@@ -781,13 +783,21 @@ sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const st
 		        .end_known = true,
 		        .total_known = f->byte_range.total_known,
 		};
+		/* A bodiless piece (an abort) in another form: where it stands, end unknown. */
+		int64_t at = (int64_t)(f->byte_range.start + off) + shift;
+		struct msrp_byte_range br0 = {
+		        .start = at > 0 ? (uint64_t)at : 1,
+		        .total = br.total,
+		        .end_known = false,
+		        .total_known = f->byte_range.total_known,
+		};
 		struct msrp_reheader rh = {
 		        .tid = {sw_ztid, SW_TID_LEN},
 		        .to_path = sw_leg_path(q),
 		        .from_path = sw_leg_uri(q),
 		        .success_report = m->final_report ? MSRP_REPORT_YES : MSRP_REPORT_NO,
 		        .failure_report = MSRP_REPORT_YES,
-		        .byte_range = plen + prefix > 0 ? &br : NULL,
+		        .byte_range = plen + prefix > 0 ? &br : (as_sent ? NULL : &br0),
 		        .body_len = plen,
 		};
 		ssize_t hl;
@@ -817,6 +827,50 @@ sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const st
 		prefix = 0;
 		off += plen;
 	} while (off < body);
+}
+
+/*
+ * The sender's session ended in the middle of a message (its connection closed after a '+'
+ * chunk): the recipients that got part of it get a bodiless chunk with the '#' flag (RFC 4975
+ * §7.1: a sender aborting an incomplete message ends it with '#'), so they drop the partial
+ * message instead of waiting for the rest. The chunk is parsed from text so that it takes
+ * the same re-header path as a received abort.
+ */
+void
+sw_msg_abort_partial(struct sw_lcore *lc, uint32_t mi, uint64_t now_us)
+{
+	struct sw_msg *m = &lc->msgs[mi];
+	uint8_t raw[512], hdr[512];
+	struct msrp_limits lim;
+	struct msrp_parser p;
+	struct msrp_frame f;
+	size_t used = 0;
+	char total[24];
+	int n;
+
+	if (m->complete || m->aborted)
+		return;
+	if (m->total != 0)
+		snprintf(total, sizeof(total), "%" PRIu64, m->total);
+	else
+		snprintf(total, sizeof(total), "*");
+	n = snprintf((char *)raw, sizeof(raw),
+	             "MSRP swabort00 SEND\r\nTo-Path: msrp://abort.invalid:1/s;tcp\r\n"
+	             "From-Path: msrp://abort.invalid:1/s;tcp\r\nMessage-ID: %.*s\r\n"
+	             "Byte-Range: %" PRIu64 "-*/%s\r\n-------swabort00#\r\n",
+	             (int)m->msgid_len, (const char *)m->msgid, m->received + 1, total);
+	msrp_limits_default(&lim);
+	lim.max_header_bytes = sizeof(hdr);
+	if (n < 0 || (size_t)n >= sizeof(raw) ||
+	    msrp_parser_init(&p, &lim, hdr, sizeof(hdr)) != 0 ||
+	    msrp_parser_feed(&p, raw, (size_t)n, &used, &f) != MSRP_OK)
+		return;
+	m->aborted = true;
+	for (uint32_t r = 0; r < m->n_rcpt; r++)
+		if (m->rcpt[r].got_part && m->rcpt[r].state == SW_RCPT_SENDING) {
+			sw_fwd_rcpt(lc, 0, mi, r, &f, now_us);
+			sw_cnt_add(lc, SW_CNT_ABORT_FWD, 1);
+		}
 }
 
 /*

@@ -389,6 +389,8 @@ struct sw_leg *sw_leg_lookup_sid(struct sw_engine *e, const uint8_t *sid, size_t
 void sw_leg_gone(struct sw_lcore *lc, struct sw_leg *l, enum sw_close_reason why, int err,
                  uint64_t now_us);
 void sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l, uint64_t now_us);
+/* The sender left in the middle of message mi: '#' to the recipients that got part of it. */
+void sw_msg_abort_partial(struct sw_lcore *lc, uint32_t mi, uint64_t now_us);
 void sw_lcore_flush(struct sw_lcore *lc);
 /* sw_xlc.c: cross-lcore copies and outcomes */
 bool sw_xlc_fwd(struct sw_lcore *lc, uint32_t dst, uint32_t mi, uint32_t ri, struct sw_leg *q,

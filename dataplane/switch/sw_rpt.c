@@ -239,6 +239,7 @@ sw_msg_leg_left(struct sw_lcore *lc, struct sw_leg_ref ref, uint64_t now_us)
 		if (!m->in_use)
 			continue;
 		if (m->sender.idx == ref.idx && m->sender.gen == ref.gen) {
+			sw_msg_abort_partial(lc, mi, now_us);
 			sw_msg_free(lc, mi);
 			continue;
 		}

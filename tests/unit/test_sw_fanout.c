@@ -291,6 +291,73 @@ Test(sw_fanout, abort_reaches_those_with_a_part)
 	tw_fini(&w);
 }
 
+/* RFC 4975 §7.1: the sender's connection closes after a '+' chunk: '#' to those with a part. */
+Test(sw_fanout, sender_gone_mid_message_aborts_it, .init = three, .fini = done)
+{
+	char buf[1024];
+	struct tw_frames fb, fc;
+	size_t n = tw_chunk(buf, sizeof(buf), &alice, "t1aaaaaa", "msgA", "", "text/plain", 1, 10,
+	                    "abcde", '+');
+
+	tw_rx_split(&w, alice.tc, buf, n, 0);
+	sw_conn_closed(w.lc, w.c[alice.tc].eng, w.now_us);
+	w.c[alice.tc].open = false;
+	tw_settle(&w);
+	tw_take(&w, bob.tc, &fb);
+	tw_take(&w, carol.tc, &fc);
+	cr_assert_eq(fb.n, 2);
+	cr_assert_eq(fc.n, 2);
+	for (struct tw_frames *fs = &fb; fs != NULL; fs = fs == &fb ? &fc : NULL) {
+		const struct tw_frame *a = fs->f[1];
+
+		cr_assert_eq(a->f.method, MSRP_METHOD_SEND);
+		cr_assert_eq(a->f.flag, '#');
+		cr_assert_eq(a->f.has_body, false);
+		cr_assert(tw_span_is(a->f.message_id, "msgA"));
+		cr_assert(tw_span_is(tw_hdr(a, "Byte-Range"), "6-*/10"));
+	}
+	cr_assert(tw_span_is(fb.f[1]->f.to_path, bob.path));
+	cr_assert(tw_span_is(fb.f[1]->f.from_path, bob.uri));
+	cr_assert_eq(tw_cnt(&w, SW_CNT_ABORT_FWD), 2);
+	cr_assert_eq(sw_lcore_msgs_in_use(w.lc), 0);
+	/* A complete message is not aborted when its sender leaves afterwards. */
+	tw_frames_free(&fb);
+	tw_frames_free(&fc);
+}
+
+/* A bodiless '#' chunk to a recipient that gets another form (CPIM wrap): no Byte-Range end. */
+Test(sw_fanout, bodiless_abort_to_wrapped_recipient)
+{
+	char buf[1024];
+	struct tw_frames fb;
+
+	tw_init(&w);
+	tw_conf(&w, "c", MSW_CTL_CPIM_WRAP, 0);
+	tw_leg_add(&w, "c", "alice", &alice, NULL);
+	tw_leg_add(&w, "c", "bob", &bob, NULL);
+	tw_bind(&w, &alice);
+	tw_bind(&w, &bob);
+	size_t n = tw_chunk(buf, sizeof(buf), &alice, "t1aaaaaa", "msgA", "", "text/plain", 1, 10,
+	                    "abcde", '+');
+
+	tw_rx_split(&w, alice.tc, buf, n, 0);
+	snprintf(buf, sizeof(buf),
+	         "MSRP t2aaaaaa SEND\r\nTo-Path: %s\r\nFrom-Path: %s\r\nMessage-ID: msgA\r\n"
+	         "Byte-Range: 6-*/10\r\n-------t2aaaaaa#\r\n",
+	         alice.uri, alice.path);
+	cr_assert_eq(tw_rx(&w, alice.tc, buf), 0);
+	tw_take(&w, bob.tc, &fb);
+	cr_assert_eq(fb.n, 2);
+	cr_assert_eq(fb.f[1]->f.flag, '#');
+	cr_assert_eq(fb.f[1]->body_len, 0); /* an empty body in the wrapped form */
+	cr_assert_neq(tw_hdr(fb.f[1], "Byte-Range").len, 0);
+	cr_assert_eq(fb.f[1]->f.byte_range.end_known, false);
+	cr_assert_gt(fb.f[1]->f.byte_range.start, 6); /* shifted by the envelope */
+	cr_assert_eq(sw_lcore_msgs_in_use(w.lc), 0);
+	tw_frames_free(&fb);
+	tw_fini(&w);
+}
+
 Test(sw_fanout, recipient_413_stops_that_recipient_only, .init = three, .fini = done)
 {
 	char buf[1024];
