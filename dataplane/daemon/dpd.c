@@ -395,7 +395,7 @@ dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char
 		wp.close_grace_ms = 5000;
 		wp.copy_max = 256;
 		wp.max_chunk_bytes = cfg->msrp.max_chunk_bytes;
-		wp.evt_ring_size = 1024;
+		wp.evt_ring_size = 8192;
 		wp.idle_sleep_us = cfg->dataplane.idle_sleep_us;
 		wp.ctr_row = ctl_server_counters_row(d->ctl, i);
 		d->wks[i].w = wk_create(&wp, &d->set);
@@ -511,7 +511,7 @@ dpd_control_step(struct dpd *d)
 	bool draining;
 
 	for (uint32_t i = 0; i < d->n_workers; i++)
-		work += wk_evt_drain(d->wks[i].w, dpd_evt_forward, d, 256);
+		work += wk_evt_drain(d->wks[i].w, dpd_evt_forward, d, 1024);
 	dpd_publish_ctl(d);
 	draining = atomic_load_explicit(&h->state, memory_order_acquire) == MSW_CTL_DP_DRAINING;
 	if (draining != d->draining) {

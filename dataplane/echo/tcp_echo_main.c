@@ -316,11 +316,11 @@ main(int argc, char **argv)
 	struct port prt;
 	struct opts o;
 	char name[RTE_ETH_NAME_MAX_LEN], err[256];
-	char **eargv;
+	char **eargv, **eargv_mem;
 	int eargc, n;
 	uint64_t hz;
 
-	eargv = eal_args_with_prefix(argc, argv, &eargc);
+	eargv = eargv_mem = eal_args_with_prefix(argc, argv, &eargc);
 	if (eargv == NULL)
 		return 1;
 	n = rte_eal_init(eargc, eargv);
@@ -413,5 +413,6 @@ main(int argc, char **argv)
 	port_close(&prt);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
+	free(eargv_mem);
 	return 0;
 }

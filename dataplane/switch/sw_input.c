@@ -69,6 +69,8 @@ sw_respond(struct sw_lcore *lc, uint32_t conn, const struct sw_leg *l, const str
 	n = msrp_build_response_to(f, code, NULL, local, lc->scratch, sizeof(lc->scratch));
 	if (n > 0 && sw_send_flat(lc, conn, lc->scratch, (size_t)n) == 0)
 		sw_cnt_add(lc, SW_CNT_TX_RESP, 1);
+	else
+		sw_cnt_add(lc, SW_CNT_DROP_RESP_TX, 1); /* the sender's own queue is full */
 }
 
 /* ---- outgoing transactions ---- */

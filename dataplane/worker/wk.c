@@ -50,6 +50,8 @@ struct wk_conn {
 	struct rte_mbuf *ovf, *ovf_tail; /* ovf_tail: its last segment (O(1) appends) */
 	uint32_t ovf_bytes;
 	bool in_use, active, established, closing, congested, dead;
+	bool dirty;         /* on w->dirty: its queue goes to TCP at the end of the iteration */
+	bool close_pending; /* the engine closed it: FIN once the queue is in TCP */
 	uint8_t n_blocked;
 	struct wk_ref blocked[WK_BLOCKED_MAX];
 };
@@ -65,20 +67,25 @@ struct wk {
 	uint32_t *dead; /* connections to hand to sw_conn_closed() outside engine calls */
 	uint32_t n_dead;
 	uint32_t cong_space; /* a recipient with less free send space is congested */
-	uint32_t ovf_max;    /* overflow bytes one connection may queue beyond TCP's buffer */
-	uint32_t cur_rx;     /* connection whose bytes the engine is processing, or WK_NONE */
-	uint64_t rx_tsc;     /* TSC when that processing started (residence histogram) */
+	uint32_t ovf_max;    /* bytes one connection may queue beyond TCP's buffer */
+	uint32_t sndbuf;     /* TCP send buffer per connection */
+	uint32_t *dirty;     /* connections whose queue got frames this iteration */
+	uint32_t n_dirty;
+	uint32_t cur_rx; /* connection whose bytes the engine is processing, or WK_NONE */
+	uint64_t rx_tsc; /* TSC when that processing started (residence histogram) */
 	uint64_t now_us, hz, tsc_per_us;
 	uint64_t next_pub_us, next_scan_us;
 	uint32_t iter, idle_n, idle_cap_us;
 	bool accepting;
 	struct rte_ring *handoff; /* packets of this worker's flows received elsewhere (MP/SC) */
 	struct rte_ring *evt_ring;
-	struct rte_mempool *evt_pool;
+	struct rte_mempool *evt_pool, *evt_big_pool;
 	uint64_t cnt[WK_CNT_MAX];
 };
 
 static __thread struct wk *wk_self;
+
+static void wk_after_flush(struct wk *w, struct wk_conn *c);
 
 static inline void
 wk_cnt_add(struct wk *w, enum wk_cnt id, uint64_t n)
@@ -138,6 +145,7 @@ wk_conn_alloc(struct wk *w)
 	c->throttles = 0;
 	c->closing_since = c->congested_since = 0;
 	c->active = c->established = c->closing = c->congested = c->dead = false;
+	c->dirty = c->close_pending = false;
 	c->n_blocked = 0;
 	c->co = NULL;
 	c->ovf = NULL;
@@ -364,6 +372,7 @@ wk_tcp_writable(void *ctx, struct tcp_handle h)
 		tcp_want_writable(w->tcp, h);
 		return;
 	}
+	wk_after_flush(w, c);
 	if (c->congested)
 		wk_unblock(w, c);
 }
@@ -488,6 +497,86 @@ wk_congest(struct wk *w, struct wk_conn *r)
 		wk_cnt_add(w, WK_CNT_THROTTLE_ON, 1);
 }
 
+/*
+ * Appends a built frame [head..tail] to the connection's queue. A first mbuf that fits in the
+ * queue's last direct mbuf is copied there (a 100-byte message's copy is ~250 bytes: packing
+ * them saves mbufs and gives TCP full segments). The queue goes to TCP at the end of the
+ * loop iteration (wk_flush_dirty), or when it drains (writable).
+ */
+static void
+wk_ovf_append(struct wk *w, struct wk_conn *c, struct rte_mbuf *head, struct rte_mbuf *tail,
+              uint32_t len)
+{
+	struct rte_mbuf *t = c->ovf_tail;
+
+	if (c->ovf != NULL && RTE_MBUF_DIRECT(t) && rte_mbuf_refcnt_read(t) == 1 &&
+	    RTE_MBUF_DIRECT(head) && rte_pktmbuf_tailroom(t) >= head->data_len) {
+		struct rte_mbuf *rest = head->next;
+
+		memcpy(rte_pktmbuf_mtod_offset(t, uint8_t *, t->data_len),
+		       rte_pktmbuf_mtod(head, const uint8_t *), head->data_len);
+		t->data_len = (uint16_t)(t->data_len + head->data_len);
+		c->ovf->pkt_len += head->data_len;
+		if (rest != NULL) {
+			rest->nb_segs = (uint16_t)(head->nb_segs - 1);
+			rest->pkt_len = head->pkt_len - head->data_len;
+		}
+		head->next = NULL;
+		head->nb_segs = 1;
+		rte_pktmbuf_free_seg(head);
+		if (rest == NULL)
+			goto queued;
+		head = rest;
+	}
+	if (c->ovf == NULL) {
+		c->ovf = head;
+	} else {
+		c->ovf_tail->next = head;
+		c->ovf->nb_segs = (uint16_t)(c->ovf->nb_segs + head->nb_segs);
+		c->ovf->pkt_len += head->pkt_len;
+	}
+	c->ovf_tail = tail;
+queued:
+	c->ovf_bytes += len;
+	if (!c->dirty) {
+		c->dirty = true;
+		w->dirty[w->n_dirty++] = wk_conn_idx(w, c);
+	}
+}
+
+/* After the queue drained: the close the engine asked for, once nothing is left to send. */
+static void
+wk_after_flush(struct wk *w, struct wk_conn *c)
+{
+	if (c->ovf != NULL) {
+		tcp_want_writable(w->tcp, c->h);
+		return;
+	}
+	if (c->close_pending) {
+		c->close_pending = false;
+		if (tcp_close(w->tcp, c->h, w->now_us) != 0 && !c->dead) {
+			c->dead = true;
+			w->dead[w->n_dead++] = wk_conn_idx(w, c);
+		}
+	}
+}
+
+/* End of an iteration: every queue that got frames goes to TCP (as much as fits). */
+static void
+wk_flush_dirty(struct wk *w)
+{
+	for (uint32_t i = 0; i < w->n_dirty; i++) {
+		struct wk_conn *c = &w->conns[w->dirty[i]];
+
+		c->dirty = false;
+		if (!c->in_use || c->dead)
+			continue;
+		wk_ovf_flush(w, c);
+		wk_after_flush(w, c);
+	}
+	w->n_dirty = 0;
+}
+
 static int
 wk_send(void *ctx, sw_tconn_t tc, const struct sw_seg *segs, unsigned int n_segs)
 {
@@ -495,8 +584,7 @@ wk_send(void *ctx, sw_tconn_t tc, const struct sw_seg *segs, unsigned int n_segs
 	struct rte_mbuf *head = NULL, *tail = NULL;
 	bool tail_direct = false;
 	struct wk_conn *c;
-	uint32_t copied = 0, zc = 0;
-	int rc;
+	uint32_t copied = 0, zc = 0, len;
 
 	(void)ctx;
 	if (w == NULL || tc >= w->p.max_conns)
@@ -533,43 +621,23 @@ wk_send(void *ctx, sw_tconn_t tc, const struct sw_seg *segs, unsigned int n_segs
 	}
 	if (head == NULL)
 		return 0;
-	/* Behind an overflow, or refused by TCP: queue in order, up to ovf_max. */
-	rc = c->ovf != NULL ? -EAGAIN : tcp_send(w->tcp, c->h, head, w->now_us);
-	if (rc == -EAGAIN || rc == -EMSGSIZE) {
-		uint32_t len = rte_pktmbuf_pkt_len(head);
-
-		if (c->ovf_bytes + len > w->ovf_max ||
-		    (c->ovf != NULL && c->ovf->nb_segs + head->nb_segs > UINT16_MAX)) {
-			rte_pktmbuf_free(head);
-			wk_cnt_add(w, WK_CNT_TX_SNDBUF_FULL, 1);
-			wk_congest(w, c);
-			return -ENOBUFS;
-		}
-		if (c->ovf == NULL) {
-			c->ovf = head;
-			tcp_want_writable(w->tcp, c->h);
-		} else {
-			c->ovf_tail->next = head;
-			c->ovf->nb_segs = (uint16_t)(c->ovf->nb_segs + head->nb_segs);
-			c->ovf->pkt_len += len;
-		}
-		c->ovf_tail = tail;
-		c->ovf_bytes += len;
-		wk_cnt_add(w, WK_CNT_TX_OVERFLOW_BYTES, len);
-		wk_congest(w, c);
-		rc = 0;
-	} else if (rc != 0) {
+	len = rte_pktmbuf_pkt_len(head);
+	if (c->ovf_bytes + len > w->ovf_max ||
+	    (c->ovf != NULL && c->ovf->nb_segs + head->nb_segs > UINT16_MAX)) {
 		rte_pktmbuf_free(head);
-		wk_cnt_add(w, WK_CNT_TX_CONN_GONE, 1);
-		return -EPIPE;
+		wk_cnt_add(w, WK_CNT_TX_SNDBUF_FULL, 1);
+		wk_congest(w, c);
+		return -ENOBUFS;
 	}
+	wk_ovf_append(w, c, head, tail, len);
 	wk_cnt_add(w, WK_CNT_TX_FRAMES, 1);
 	wk_cnt_add(w, WK_CNT_TX_BYTES, copied + zc);
 	wk_cnt_add(w, WK_CNT_TX_COPY_BYTES, copied);
 	wk_cnt_add(w, WK_CNT_TX_ZC_BYTES, zc);
 	if (w->rx_tsc != 0)
 		wk_lat_record(w);
-	if (c->ovf == NULL && tcp_send_space(w->tcp, c->h) < w->cong_space)
+	/* What TCP holds plus what waits here: high -> pause the sender being switched. */
+	if (w->sndbuf - tcp_send_space(w->tcp, c->h) + c->ovf_bytes > w->sndbuf - w->cong_space)
 		wk_congest(w, c);
 	return 0;
 nombuf:
@@ -592,11 +660,14 @@ wk_close(void *ctx, sw_tconn_t tc)
 		return;
 	c->closing = true;
 	c->closing_since = w->now_us;
-	/* Orderly close: what was queued (an error response) still goes out before the FIN. */
-	if (tcp_close(w->tcp, c->h, w->now_us) != 0 && !c->dead) {
-		/* Already gone at the TCP level: finish it outside the engine call. */
-		c->dead = true;
-		w->dead[w->n_dead++] = wk_conn_idx(w, c);
+	/*
+	 * Orderly close: what was queued (an error response) still goes out before the FIN,
+	 * so the FIN waits until the queue is in TCP (wk_after_flush).
+	 */
+	c->close_pending = true;
+	if (!c->dirty) {
+		c->dirty = true;
+		w->dirty[w->n_dirty++] = wk_conn_idx(w, c);
 	}
 }
 
@@ -670,34 +741,44 @@ wk_evt_emit(struct wk_set *set, struct wk_evt *ev)
 		return;
 	}
 	if (rte_ring_sp_enqueue(w->evt_ring, ev) != 0) {
-		rte_mempool_put(w->evt_pool, ev);
+		rte_mempool_put(ev->pool, ev);
 		wk_cnt_add(w, WK_CNT_EVT_RING_FULL, 1);
 		return;
 	}
 	wk_cnt_add(w, WK_CNT_EVT_POSTED, 1);
 }
 
-/* A record to fill: from the worker's pool, or the caller's buffer on the control thread. */
+/* The control thread's record (LEG_DEL raises leg_closed there): large enough for any. */
+static __thread union {
+	struct wk_evt ev;
+	uint8_t raw[sizeof(struct wk_evt) + WK_EVT_DETAIL_MAX];
+} wk_evt_local;
+
+/* A record to fill: from one of the worker's pools, or the control thread's buffer. */
 static struct wk_evt *
-wk_evt_get(struct wk_evt *local)
+wk_evt_get(bool big)
 {
 	struct wk *w = wk_self;
+	struct rte_mempool *mp;
 	void *obj;
 
-	if (w == NULL)
-		return local;
-	if (rte_mempool_get(w->evt_pool, &obj) != 0) {
+	if (w == NULL) {
+		wk_evt_local.ev.pool = NULL;
+		return &wk_evt_local.ev;
+	}
+	mp = big ? w->evt_big_pool : w->evt_pool;
+	if (rte_mempool_get(mp, &obj) != 0) {
 		wk_cnt_add(w, WK_CNT_EVT_RING_FULL, 1);
 		return NULL;
 	}
+	((struct wk_evt *)obj)->pool = mp;
 	return obj;
 }
 
 static void
 wk_ev_leg(void *ctx, uint16_t type, const struct msw_ctl_ev_leg *e)
 {
-	static __thread struct wk_evt local;
-	struct wk_evt *ev = wk_evt_get(&local);
+	struct wk_evt *ev = wk_evt_get(false);
 
 	if (ev == NULL)
 		return;
@@ -722,8 +803,7 @@ wk_ev_leg_closed(void *ctx, const struct msw_ctl_ev_leg *e)
 static void
 wk_ev_msg_done(void *ctx, const struct msw_ctl_ev_msg *e)
 {
-	static __thread struct wk_evt local;
-	struct wk_evt *ev = wk_evt_get(&local);
+	struct wk_evt *ev = wk_evt_get(false);
 
 	if (ev == NULL)
 		return;
@@ -737,8 +817,7 @@ static void
 wk_ev_final_report(void *ctx, const struct msw_ctl_ev_report *e, const uint8_t *detail,
                    uint32_t len)
 {
-	static __thread struct wk_evt local;
-	struct wk_evt *ev = wk_evt_get(&local);
+	struct wk_evt *ev = wk_evt_get(true);
 
 	if (ev == NULL)
 		return;
@@ -759,8 +838,7 @@ static void
 wk_ev_history(void *ctx, const struct msw_ctl_ev_msg *e, uint64_t offset,
               struct msrp_span content_type, const struct sw_seg *body, unsigned int n_segs)
 {
-	static __thread struct wk_evt local;
-	struct wk_evt *ev = wk_evt_get(&local);
+	struct wk_evt *ev = wk_evt_get(true);
 	uint32_t len = 0;
 
 	(void)offset;
@@ -805,9 +883,10 @@ wk_evt_drain(struct wk *w, wk_evt_direct_fn *fn, void *arg, unsigned int max)
 
 		if (n == 0)
 			break;
-		for (unsigned int i = 0; i < n; i++)
+		for (unsigned int i = 0; i < n; i++) {
 			fn(arg, objs[i]);
-		rte_mempool_put_bulk(w->evt_pool, objs, n);
+			rte_mempool_put(((struct wk_evt *)objs[i])->pool, objs[i]);
+		}
 		done += n;
 	}
 	return done;
@@ -1085,6 +1164,7 @@ wk_poll(struct wk *w)
 		}
 		urcu_qsbr_quiescent_state();
 	}
+	wk_flush_dirty(w);
 	tcp_flush(w->tcp);
 	port_tx_burst(w->p.q, NULL, 0);
 	return got;
@@ -1192,7 +1272,8 @@ wk_create(const struct wk_params *p, struct wk_set *set)
 	w->idle_cap_us = p->idle_sleep_us;
 	w->conns = rte_zmalloc("wk_conns", sizeof(*w->conns) * p->max_conns, RTE_CACHE_LINE_SIZE);
 	w->dead = rte_zmalloc("wk_dead", sizeof(*w->dead) * p->max_conns, 0);
-	if (w->conns == NULL || w->dead == NULL)
+	w->dirty = rte_zmalloc("wk_dirty", sizeof(*w->dirty) * p->max_conns, 0);
+	if (w->conns == NULL || w->dead == NULL || w->dirty == NULL)
 		goto nomem;
 	for (uint32_t i = 0; i < p->max_conns; i++)
 		w->conns[i].next_free = i + 1 < p->max_conns ? i + 1 : WK_NONE;
@@ -1203,7 +1284,11 @@ wk_create(const struct wk_params *p, struct wk_set *set)
 	/* One record more than the ring holds: a full ring never starves the pool. */
 	w->evt_pool = rte_mempool_create(name, p->evt_ring_size, sizeof(struct wk_evt), 0, 0, NULL,
 	                                 NULL, NULL, NULL, (int)rte_socket_id(), 0);
-	if (w->evt_ring == NULL || w->evt_pool == NULL)
+	snprintf(name, sizeof(name), "wk_evb_%u", p->id);
+	/* Final reports and history copies: far fewer than message events. */
+	w->evt_big_pool = rte_mempool_create(name, 256, sizeof(struct wk_evt) + WK_EVT_DETAIL_MAX,
+	                                     0, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
+	if (w->evt_ring == NULL || w->evt_pool == NULL || w->evt_big_pool == NULL)
 		goto nomem;
 	if (p->handoff) {
 		snprintf(name, sizeof(name), "wk_hand_%u", p->id);
@@ -1225,8 +1310,13 @@ wk_create(const struct wk_params *p, struct wk_set *set)
 	w->cong_space = rcv + rcv / 4 + 8192;
 	if (w->cong_space > p->tcp.sndbuf_bytes / 2)
 		w->cong_space = p->tcp.sndbuf_bytes / 2;
-	/* One largest received chunk re-chunked (headers ~10%), plus a margin. */
-	w->ovf_max = p->max_chunk_bytes + p->max_chunk_bytes / 4 + 65536;
+	/*
+	 * One largest received chunk re-chunked (headers ~10%), plus room for the other
+	 * senders' windows in flight when a recipient congests (each paused sender can still
+	 * deliver its receive window, copies of small messages ~2.5x their size).
+	 */
+	w->ovf_max = p->max_chunk_bytes + p->max_chunk_bytes / 4 + 4u * 1024u * 1024u;
+	w->sndbuf = p->tcp.sndbuf_bytes;
 	w->ifc = net_iface_create(&p->net, p->pool, &wk_port_ops, p->q);
 	if (w->ifc == NULL)
 		goto fail;
@@ -1265,7 +1355,7 @@ wk_destroy(struct wk *w)
 		return;
 	if (w->evt_ring != NULL)
 		while (rte_ring_sc_dequeue(w->evt_ring, &obj) == 0)
-			rte_mempool_put(w->evt_pool, obj);
+			rte_mempool_put(((struct wk_evt *)obj)->pool, obj);
 	if (w->handoff != NULL)
 		while (rte_ring_sc_dequeue(w->handoff, &obj) == 0)
 			rte_pktmbuf_free(obj);
@@ -1274,7 +1364,9 @@ wk_destroy(struct wk *w)
 	net_iface_destroy(w->ifc);
 	rte_ring_free(w->evt_ring);
 	rte_mempool_free(w->evt_pool);
+	rte_mempool_free(w->evt_big_pool);
 	rte_free(w->dead);
+	rte_free(w->dirty);
 	rte_free(w->conns);
 	rte_free(w);
 }

@@ -54,9 +54,14 @@ extern const char *const wk_cnt_names[WK_CNT_MAX];
 /* Largest event detail (final-report document, history chunk) carried in one record. */
 #define WK_EVT_DETAIL_MAX (32u * 1024u)
 
-/* An event on its way to the control thread. */
+/*
+ * An event on its way to the control thread. Leg and message events come from a pool of
+ * small records (no detail); final reports and history copies from a pool of records with
+ * WK_EVT_DETAIL_MAX bytes of detail, so a high message rate does not cost 32 KiB per event.
+ */
 struct wk_evt {
-	uint16_t type; /* MSW_CTL_EV_* */
+	struct rte_mempool *pool; /* where it returns; NULL: the caller's buffer */
+	uint16_t type;            /* MSW_CTL_EV_* */
 	uint32_t detail_len;
 	uint32_t ct_len; /* EV_HISTORY: Content-Type length, at the start of detail */
 	union {
@@ -64,7 +69,7 @@ struct wk_evt {
 		struct msw_ctl_ev_msg msg;
 		struct msw_ctl_ev_report report;
 	} u;
-	uint8_t detail[WK_EVT_DETAIL_MAX];
+	uint8_t detail[]; /* WK_EVT_DETAIL_MAX bytes in records of the large pool */
 };
 
 /* Delivers an event raised on a thread that is not a worker (LEG_DEL on the control thread). */
