@@ -62,6 +62,7 @@ struct sw_seg {
 
 /* Transport connection id (the TCP handle in the data plane). */
 typedef uint64_t sw_tconn_t;
+#define SW_TCONN_NONE UINT64_MAX
 
 struct sw_transport_ops {
 	/*
@@ -311,6 +312,13 @@ int sw_conn_lookup(const struct sw_lcore *lc, sw_tconn_t tc, uint32_t *conn);
  * buffer count once).
  */
 uint32_t sw_conn_held(const struct sw_lcore *lc, uint32_t conn);
+/*
+ * For the transport, inside ops->send: true when the frame is a copy switched on another
+ * lcore, with that lcore and the sender's transport connection there (so the transport can
+ * pause that sender when this recipient congests). False for frames of this lcore's own
+ * traffic (the sender is the connection passed to sw_conn_rx).
+ */
+bool sw_lcore_send_origin(const struct sw_lcore *lc, uint32_t *lcore, sw_tconn_t *tc);
 /* The transport connection is gone (any reason). Its legs close. */
 void sw_conn_closed(struct sw_lcore *lc, uint32_t conn, uint64_t now_us);
 /*

@@ -1347,6 +1347,7 @@ sw_conn_rx_one(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t l
 		return -EINVAL;
 	c = &lc->conns[ci];
 	sw_cnt_add(lc, SW_CNT_RX_BYTES, len);
+	lc->cur_tc = c->tc;
 	/* The current buffer is only listed: the caller's reference covers the call. */
 	c->cur = (struct sw_held){.buf = buf, .p = data, .len = len};
 	while (pos < len) {
@@ -1408,6 +1409,8 @@ sw_conn_rx(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t len, 
            uint64_t now_us)
 {
 	int rc = sw_conn_rx_one(lc, ci, data, len, buf, now_us);
+
+	lc->cur_tc = SW_TCONN_NONE;
 
 	/* Copies for other lcores are published once per received burst. */
 	sw_lcore_flush(lc);
@@ -1486,6 +1489,16 @@ sw_lcore_leg_deleted(struct sw_lcore *lc, struct sw_leg_ref ref, uint64_t now_us
 			}
 	}
 	sw_leg_left_ref(lc, ref, now_us);
+}
+
+bool
+sw_lcore_send_origin(const struct sw_lcore *lc, uint32_t *lcore, sw_tconn_t *tc)
+{
+	if (lc->send_origin_tc == SW_TCONN_NONE)
+		return false;
+	*lcore = lc->send_origin_lcore;
+	*tc = lc->send_origin_tc;
+	return true;
 }
 
 uint32_t

@@ -242,6 +242,7 @@ struct sw_tx {
  */
 struct sw_xfer {
 	struct sw_leg_ref leg;
+	sw_tconn_t origin_tc; /* the sender's transport connection on the producer lcore */
 	uint32_t msg, msg_gen, rcpt;
 	uint32_t free_next;
 	uint64_t plen;
@@ -277,7 +278,12 @@ enum sw_ok {
 struct sw_lcore {
 	struct sw_engine *e;
 	uint32_t id;
-	struct msrp_limits limits;           /* parser limits of every connection (immutable) */
+	struct msrp_limits limits; /* parser limits of every connection (immutable) */
+	/* Transport connection whose bytes are being switched (sw_conn_rx), or SW_TCONN_NONE. */
+	sw_tconn_t cur_tc;
+	/* During the send of a copy switched on another lcore: that lcore and its sender. */
+	uint32_t send_origin_lcore;
+	sw_tconn_t send_origin_tc;
 	struct sw_ring *to[SW_LCORES_MAX];   /* this lcore produces */
 	struct sw_ring *from[SW_LCORES_MAX]; /* this lcore consumes */
 	struct sw_ring *ctl;                 /* control thread -> this lcore */

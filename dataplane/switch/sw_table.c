@@ -526,6 +526,7 @@ sw_lcore_init(struct sw_engine *e, struct sw_lcore *lc, uint32_t id)
 
 	lc->e = e;
 	lc->id = id;
+	lc->cur_tc = lc->send_origin_tc = SW_TCONN_NONE;
 	if (p->id_seed != NULL)
 		msrp_id_gen_init_seed(&lc->ids, p->id_seed, 2 + id);
 	else if (msrp_id_gen_init(&lc->ids, 2 + id) != 0)

@@ -44,6 +44,7 @@ sw_xlc_fwd(struct sw_lcore *lc, uint32_t dst, uint32_t mi, uint32_t ri, struct s
 		return false;
 	lc->xfer_free = x->free_next;
 	x->leg = sw_leg_ref_of(q);
+	x->origin_tc = lc->cur_tc;
 	x->msg = mi;
 	x->msg_gen = lc->msgs[mi].gen;
 	x->rcpt = ri;
@@ -97,9 +98,12 @@ sw_xlc_fwd_rx(struct sw_lcore *lc, uint32_t src, uint32_t xi, uint64_t now_us)
 
 		sw_xlc_outcome(lc, &t, SW_OK_LEFT, 481);
 	} else {
+		lc->send_origin_lcore = src;
+		lc->send_origin_tc = x->origin_tc;
 		sw_tx_send_built(lc, src, x->msg, x->msg_gen, x->rcpt, q, x->head, x->head_len,
 		                 x->segs, x->n_segs, x->plen, x->has_body, (enum msrp_flag)x->flag,
 		                 now_us);
+		lc->send_origin_tc = SW_TCONN_NONE;
 	}
 	for (uint32_t i = 0; i < x->n_segs; i++)
 		if (x->segs[i].buf != NULL)

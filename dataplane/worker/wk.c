@@ -29,7 +29,11 @@ const char *const wk_cnt_names[WK_CNT_MAX] = {
 /* A sender paused by a recipient, by handle (the sender may close meanwhile). */
 struct wk_ref {
 	uint32_t idx, gen;
+	uint32_t lcore; /* the worker that owns the sender */
 };
+
+/* Cross-worker pause/resume of a sender (wk->xctl ring values): bit 63 = resume. */
+#define WK_XCTL_RESUME (1ull << 63)
 
 /* Glue state of one TCP connection. Owner: the worker's lcore. */
 struct wk_conn {
@@ -78,6 +82,7 @@ struct wk {
 	uint32_t iter, idle_n, idle_cap_us;
 	bool accepting;
 	struct rte_ring *handoff; /* packets of this worker's flows received elsewhere (MP/SC) */
+	struct rte_ring *xctl;    /* pause/resume of this worker's senders from others (MP/SC) */
 	struct rte_ring *evt_ring;
 	struct rte_mempool *evt_pool, *evt_big_pool;
 	uint64_t cnt[WK_CNT_MAX];
@@ -164,20 +169,79 @@ wk_conn_idx(const struct wk *w, const struct wk_conn *c)
 }
 
 /* Resumes the senders a recipient paused (it drained or went away). */
+/* One pause less on a local sender; the last one reopens its window. */
+static void
+wk_resume_local(struct wk *w, uint32_t idx, uint32_t gen)
+{
+	struct wk_conn *s = &w->conns[idx];
+
+	if (idx >= w->p.max_conns || !s->in_use || s->gen != gen || s->throttles == 0)
+		return;
+	if (--s->throttles == 0) {
+		wk_cnt_add(w, WK_CNT_THROTTLE_OFF, 1);
+		if (s->pending_done > 0 && !s->closing)
+			tcp_recv_done(w->tcp, s->h, s->pending_done, w->now_us);
+		s->pending_done = 0;
+	}
+}
+
+static void
+wk_pause_local(struct wk *w, uint32_t idx, uint32_t gen)
+{
+	struct wk_conn *s = &w->conns[idx];
+
+	if (idx >= w->p.max_conns || !s->in_use || s->gen != gen)
+		return;
+	if (s->throttles++ == 0)
+		wk_cnt_add(w, WK_CNT_THROTTLE_ON, 1);
+}
+
+/* Pause or resume a sender owned by another worker (its xctl ring; full: counted). */
+static bool
+wk_xctl_post(struct wk *w, uint32_t lcore, uint32_t idx, uint32_t gen, bool resume)
+{
+	uint64_t v = ((uint64_t)(gen & 0x7fffffffu) << 32) | idx | (resume ? WK_XCTL_RESUME : 0);
+
+	if (lcore >= w->set->n ||
+	    rte_ring_mp_enqueue(w->set->w[lcore]->xctl, (void *)(uintptr_t)v) != 0) {
+		wk_cnt_add(w, WK_CNT_XCTL_DROP, 1);
+		return false;
+	}
+	return true;
+}
+
+/* Pause/resume requests from other workers for this worker's senders. */
+static void
+wk_xctl_drain(struct wk *w)
+{
+	void *v[32];
+	unsigned int n = rte_ring_sc_dequeue_burst(w->xctl, v, RTE_DIM(v), NULL);
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t x = (uint64_t)(uintptr_t)v[i];
+		uint32_t idx = (uint32_t)x, gen = (uint32_t)(x >> 32) & 0x7fffffffu;
+
+		/* The ring carries 31 bits of the generation: compare those. */
+		if (idx >= w->p.max_conns || (w->conns[idx].gen & 0x7fffffffu) != gen)
+			continue;
+		if (x & WK_XCTL_RESUME)
+			wk_resume_local(w, idx, w->conns[idx].gen);
+		else
+			wk_pause_local(w, idx, w->conns[idx].gen);
+	}
+}
+
+/* Resumes the senders a recipient paused (it drained or went away). */
 static void
 wk_unblock(struct wk *w, struct wk_conn *r)
 {
 	for (uint8_t i = 0; i < r->n_blocked; i++) {
-		struct wk_conn *s = &w->conns[r->blocked[i].idx];
+		const struct wk_ref *b = &r->blocked[i];
 
-		if (!s->in_use || s->gen != r->blocked[i].gen || s->throttles == 0)
-			continue;
-		if (--s->throttles == 0) {
-			wk_cnt_add(w, WK_CNT_THROTTLE_OFF, 1);
-			if (s->pending_done > 0 && !s->closing)
-				tcp_recv_done(w->tcp, s->h, s->pending_done, w->now_us);
-			s->pending_done = 0;
-		}
+		if (b->lcore == w->p.id)
+			wk_resume_local(w, b->idx, b->gen);
+		else
+			wk_xctl_post(w, b->lcore, b->idx, b->gen, true);
 	}
 	r->n_blocked = 0;
 	r->congested = false;
@@ -200,13 +264,30 @@ wk_conn_free(struct wk *w, struct wk_conn *c)
 	wk_cnt_add(w, WK_CNT_CONNS_CLOSED, 1);
 }
 
+/* The engine's name for a connection: slot and generation (stale-safe). */
+static sw_tconn_t
+wk_tc(const struct wk *w, const struct wk_conn *c)
+{
+	return (uint64_t)c->gen << 32 | wk_conn_idx(w, c);
+}
+
+static struct wk_conn *
+wk_conn_of(struct wk *w, sw_tconn_t tc)
+{
+	uint32_t idx = (uint32_t)tc;
+
+	if (idx >= w->p.max_conns || !w->conns[idx].in_use || w->conns[idx].gen != tc >> 32)
+		return NULL;
+	return &w->conns[idx];
+}
+
 /* The engine index of a connection the engine opened itself (active legs). */
 static uint32_t
 wk_conn_sw(struct wk *w, struct wk_conn *c)
 {
 	uint32_t ci;
 
-	if (c->sw == WK_NONE && sw_conn_lookup(w->lc, wk_conn_idx(w, c), &ci) == 0)
+	if (c->sw == WK_NONE && sw_conn_lookup(w->lc, wk_tc(w, c), &ci) == 0)
 		c->sw = ci;
 	return c->sw;
 }
@@ -224,7 +305,7 @@ wk_tcp_accept(void *lctx, struct tcp_handle h, void **cctx)
 		return -1;
 	}
 	c->h = h;
-	if (sw_conn_open(w->lc, wk_conn_idx(w, c), &c->sw) != 0) {
+	if (sw_conn_open(w->lc, wk_tc(w, c), &c->sw) != 0) {
 		c->sw = WK_NONE;
 		wk_conn_free(w, c);
 		wk_cnt_add(w, WK_CNT_CONNS_REFUSED, 1);
@@ -478,23 +559,37 @@ wk_chain_copy(struct wk *w, struct rte_mbuf **head, struct rte_mbuf **tail, bool
 static void
 wk_congest(struct wk *w, struct wk_conn *r)
 {
+	struct wk_ref ref;
+	sw_tconn_t otc;
+
 	if (!r->congested) {
 		r->congested = true;
 		r->congested_since = w->now_us;
 		tcp_want_writable(w->tcp, r->h);
 	}
-	if (w->cur_rx == WK_NONE || w->cur_rx == wk_conn_idx(w, r))
+	if (w->cur_rx != WK_NONE) {
+		if (w->cur_rx == wk_conn_idx(w, r))
+			return;
+		ref = (struct wk_ref){w->cur_rx, w->conns[w->cur_rx].gen, w->p.id};
+	} else if (sw_lcore_send_origin(w->lc, &ref.lcore, &otc) && ref.lcore != w->p.id &&
+	           otc != SW_TCONN_NONE) {
+		/* A copy switched on another worker: pause its sender over that worker's ring. */
+		ref.idx = (uint32_t)otc;
+		ref.gen = (uint32_t)(otc >> 32);
+	} else {
 		return;
-	struct wk_conn *s = &w->conns[w->cur_rx];
-
+	}
 	for (uint8_t i = 0; i < r->n_blocked; i++)
-		if (r->blocked[i].idx == w->cur_rx && r->blocked[i].gen == s->gen)
+		if (r->blocked[i].idx == ref.idx && r->blocked[i].gen == ref.gen &&
+		    r->blocked[i].lcore == ref.lcore)
 			return;
 	if (r->n_blocked == WK_BLOCKED_MAX)
 		return;
-	r->blocked[r->n_blocked++] = (struct wk_ref){w->cur_rx, s->gen};
-	if (s->throttles++ == 0)
-		wk_cnt_add(w, WK_CNT_THROTTLE_ON, 1);
+	if (ref.lcore == w->p.id)
+		wk_pause_local(w, ref.idx, ref.gen);
+	else if (!wk_xctl_post(w, ref.lcore, ref.idx, ref.gen, false))
+		return;
+	r->blocked[r->n_blocked++] = ref;
 }
 
 /*
@@ -587,10 +682,10 @@ wk_send(void *ctx, sw_tconn_t tc, const struct sw_seg *segs, unsigned int n_segs
 	uint32_t copied = 0, zc = 0, len;
 
 	(void)ctx;
-	if (w == NULL || tc >= w->p.max_conns)
-		return -EPIPE;
-	c = &w->conns[tc];
-	if (!c->in_use || c->closing) {
+	c = w != NULL ? wk_conn_of(w, tc) : NULL;
+	if (c == NULL || c->closing) {
+		if (w == NULL)
+			return -EPIPE;
 		wk_cnt_add(w, WK_CNT_TX_CONN_GONE, 1);
 		return -EPIPE;
 	}
@@ -653,10 +748,8 @@ wk_close(void *ctx, sw_tconn_t tc)
 	struct wk_conn *c;
 
 	(void)ctx;
-	if (w == NULL || tc >= w->p.max_conns)
-		return;
-	c = &w->conns[tc];
-	if (!c->in_use || c->closing)
+	c = w != NULL ? wk_conn_of(w, tc) : NULL;
+	if (c == NULL || c->closing)
 		return;
 	c->closing = true;
 	c->closing_since = w->now_us;
@@ -702,7 +795,7 @@ wk_connect(void *ctx, const struct msrp_uri *uri, sw_tconn_t *tc)
 		return rc;
 	}
 	c->active = true;
-	*tc = wk_conn_idx(w, c);
+	*tc = wk_tc(w, c);
 	return 0;
 }
 
@@ -1150,6 +1243,7 @@ wk_poll(struct wk *w)
 	wk_cnt_add(w, WK_CNT_LOOPS, 1);
 	if (got == 0 || ++w->iter % WK_HOUSE_EVERY == 0) {
 		/* Engine housekeeping: control commands, other lcores' copies, timeouts. */
+		wk_xctl_drain(w);
 		sw_lcore_poll(w->lc, w->now_us);
 		tcp_timers(w->tcp, w->now_us);
 		net_tick(w->ifc, w->now_us);
@@ -1290,6 +1384,10 @@ wk_create(const struct wk_params *p, struct wk_set *set)
 	                                     0, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
 	if (w->evt_ring == NULL || w->evt_pool == NULL || w->evt_big_pool == NULL)
 		goto nomem;
+	snprintf(name, sizeof(name), "wk_xctl_%u", p->id);
+	w->xctl = rte_ring_create(name, 4096, (int)rte_socket_id(), RING_F_SC_DEQ);
+	if (w->xctl == NULL)
+		goto nomem;
 	if (p->handoff) {
 		snprintf(name, sizeof(name), "wk_hand_%u", p->id);
 		w->handoff = rte_ring_create(name, 4096, (int)rte_socket_id(), RING_F_SC_DEQ);
@@ -1360,6 +1458,7 @@ wk_destroy(struct wk *w)
 		while (rte_ring_sc_dequeue(w->handoff, &obj) == 0)
 			rte_pktmbuf_free(obj);
 	rte_ring_free(w->handoff);
+	rte_ring_free(w->xctl);
 	tcp_stack_destroy(w->tcp);
 	net_iface_destroy(w->ifc);
 	rte_ring_free(w->evt_ring);

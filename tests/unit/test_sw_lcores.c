@@ -56,6 +56,11 @@ Test(sw_lcores, fanout_both_ways, .init = two_lcores, .fini = done)
 	cr_assert_eq(lc_cnt(0, SW_CNT_XFER_TX), 2);
 	cr_assert_eq(lc_cnt(1, SW_CNT_XFER_RX), 2);
 	cr_assert_eq(lc_cnt(1, SW_CNT_TX_CHUNKS), 2);
+	/* The transport on lcore 1 learns whose copy it sends (cross-lcore backpressure). */
+	cr_assert(w.c[bob.tc].origin_known);
+	cr_assert_eq(w.c[bob.tc].origin_lcore, 0);
+	cr_assert_eq(w.c[bob.tc].origin_tc, alice.tc);
+	cr_assert_not(w.c[carol.tc].origin_known); /* same lcore: the sender is sw_conn_rx's */
 	cr_assert(tw_span_is(fb.f[0]->f.to_path, bob.path));
 	cr_assert(tw_span_is(fb.f[0]->f.from_path, bob.uri));
 	cr_assert_eq(fb.f[0]->body_len, 5);

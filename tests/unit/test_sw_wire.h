@@ -44,6 +44,10 @@ struct tw_conn {
 	unsigned int n_kept;
 	uint64_t zero_copy_bytes; /* body bytes sent by reference */
 	char dialled[256];
+	/* sw_lcore_send_origin() as seen by the last send on this connection */
+	bool origin_known;
+	uint32_t origin_lcore;
+	sw_tconn_t origin_tc;
 };
 
 struct tw_ev {
@@ -98,6 +102,8 @@ tw_send(void *ctx, sw_tconn_t tc, const struct sw_seg *segs, unsigned int n)
 
 	if (!c->open || c->closed)
 		return -EPIPE;
+	c->origin_known = sw_lcore_send_origin(sw_engine_lcore(w->e, c->lcore), &c->origin_lcore,
+	                                       &c->origin_tc);
 	if (c->queue_limit != 0 && c->out_len > c->queue_limit)
 		return -ENOBUFS;
 	for (unsigned int i = 0; i < n; i++)
