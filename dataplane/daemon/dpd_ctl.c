@@ -196,7 +196,6 @@ dpd_leg_add(struct ctl_server_req *req, void *arg)
 	struct dpd *d = arg;
 	uint32_t len;
 	const struct msw_ctl_leg_add *la = ctl_server_req_payload(req, &len);
-	struct ctl_server *s = ctl_server_req_server(req);
 	struct sw_leg_params lp;
 	struct msw_ctl_leg_key key;
 	struct sw_leg_info li;
@@ -247,7 +246,6 @@ dpd_leg_add(struct ctl_server_req *req, void *arg)
 		sw_leg_del(dpd_engine(d), &key, 0);
 		return dpd_done(d, "LEG_ADD", &la->leg.conf, rc);
 	}
-	(void)s;
 	dpd_done(d, "LEG_ADD", &la->leg.conf, 0);
 	return dpd_reply_uri(req, (struct msrp_span){(const uint8_t *)uri, strlen(uri)});
 }

@@ -6,45 +6,13 @@
 # is deleted, SIGTERM. Usage: test_dp_ops.sh MSWCTL. Prints TAP.
 set -u
 mswctl=$1
-build=${MSW_BUILD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
-dp=$build/dataplane/msw-dataplane
-ns=msw-ops-$$
-tap=mswo$$
-inst=ops$$
-tmp=$(mktemp -d)
-pid=
-n=0
-fails=0
-
-if [ "$(id -u)" != 0 ] || [ ! -e /dev/net/tun ] || [ ! -x "$dp" ] || [ ! -x "$mswctl" ]; then
-	echo "1..0 # SKIP needs root, /dev/net/tun, $dp and $mswctl"
-	exit 0
-fi
-cleanup() {
-	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	ip netns del "$ns" 2>/dev/null
-	rm -f "/dev/shm/msw.$inst"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $*"; }
+. "$(dirname "$0")/dp_test_lib.sh"
+dp_test_init ops 10.82.0 "$mswctl"
 ctl() { "$mswctl" --instance "$inst" "$@"; }
 
-write_conf() { # extra lines
-	cat >"$tmp/dp.conf" <<CONF
-instance = "$inst";
-eal = { args = ["-m", "256", "--no-pci", "--vdev=net_tap0,iface=$tap"]; lcores = "0"; hugepages = "off"; };
-dataplane = { idle_sleep_us = 200; ports = ({ name = "tap0"; driver = "tap"; iface = "$tap"; ipv4 = "10.82.0.2/24"; }); };
-tcp = { mbufs_per_lcore = 4096; };
-$1
-CONF
-}
-
-ip netns add "$ns"
 
 # 1. An invalid file: FILE:LINE: key: reason, exit 1, nothing started.
-write_conf 'engine = { slow_policy = "panic"; };'
+dp_write_conf 'engine = { slow_policy = "panic"; };'
 out=$(ip netns exec "$ns" "$dp" --config "$tmp/dp.conf" 2>&1)
 rc=$?
 if [ $rc = 1 ] && echo "$out" | grep -q "dp.conf:5: engine.slow_policy"; then
@@ -54,14 +22,10 @@ else
 fi
 
 # 2. Start; a second data plane of the same instance is refused.
-write_conf ''
-ip netns exec "$ns" "$dp" --config "$tmp/dp.conf" >"$tmp/dp.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do ctl conf list >/dev/null 2>&1 && break; sleep 0.1; done
+dp_write_conf
+dp_start
 if ctl conf list >/dev/null 2>&1; then ok "data plane serves instance $inst"; else notok "start: $(tail -3 "$tmp/dp.log")"; fi
-ip -n "$ns" addr add 10.82.0.1/24 dev "$tap"
-ip -n "$ns" link set "$tap" up
-ip -n "$ns" link set lo up
+dp_link_up
 out=$(ip netns exec "$ns" "$dp" --config "$tmp/dp.conf" --instance "$inst" 2>&1 | tail -1)
 if echo "$out" | grep -q "another data plane serves this instance"; then
 	ok "second data plane of the instance refused"
@@ -138,7 +102,7 @@ done
 ctl conf delete act >/dev/null
 
 # 6. SIGHUP: an invalid file is refused (running config stays), a valid one is applied.
-write_conf 'log = { level = "loud"; };'
+dp_write_conf 'log = { level = "loud"; };'
 kill -HUP $pid
 sleep 0.5
 if grep -q 'SIGHUP: .*dp.conf:5: log.level' "$tmp/dp.log" && kill -0 $pid; then
@@ -146,7 +110,7 @@ if grep -q 'SIGHUP: .*dp.conf:5: log.level' "$tmp/dp.log" && kill -0 $pid; then
 else
 	notok "SIGHUP invalid: $(tail -2 "$tmp/dp.log")"
 fi
-write_conf 'log = { level = "info"; };'
+dp_write_conf 'log = { level = "info"; };'
 kill -HUP $pid
 sleep 0.5
 r=$(ctl stats --json | python3 -c 'import json,sys; t=json.load(sys.stdin)["total"]; print(t["ctl_reloads"], t["ctl_reload_failed"])')
