@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+/*
+ * focus: the conference focus of the Controlling IM Function (OMA SIMPLE IM 4.3, 5.1, 7.1)
+ * on sofia-sip nua (docs/controlplane.md). This first part: conferences created through the
+ * Conference-factory URI and joined through their own URI (dial-in), MSRP SDP offer/answer
+ * (RFC 4975 §8, RFC 6135, RFC 6714), every leg programmed into the data plane before the
+ * 200 OK, BYE/CANCEL teardown, a leg the data plane closes ends its dialog with BYE.
+ *
+ * The data plane is never waited for: commands go over the control channel with
+ * ctl_client_send() and their replies are picked up by a 1 ms su_timer that also receives
+ * the data plane's events; an INVITE is answered when its LEG_ADD reply arrives.
+ *
+ * Thread-safety: everything runs on the su_root thread.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sofia-sip/su_wait.h>
+
+#include "cfg/cfg.h"
+
+/* Counters of the focus: FOCUS_CNT(symbol, name, description). */
+#define FOCUS_CNT_LIST(X)                                                                          \
+	X(INVITES, invites, "INVITE requests received")                                            \
+	X(CONF_CREATED, conf_created, "conferences created through the factory URI")               \
+	X(JOINED, joined, "legs answered 200 (programmed into the data plane)")                    \
+	X(REJ_404, rej_404, "INVITEs to no conference (404)")                                      \
+	X(REJ_403, rej_403, "INVITEs without a trusted identity (403)")                            \
+	X(REJ_488, rej_488, "INVITEs without acceptable MSRP media (488)")                         \
+	X(REJ_486, rej_486, "INVITEs to a full conference (486, Warning 102)")                     \
+	X(REJ_503, rej_503, "INVITEs the data plane could not take (503)")                         \
+	X(BYE_DP, bye_dp, "dialogs ended because the data plane closed the leg")                   \
+	X(LEFT, left, "legs ended by BYE or CANCEL")
+
+enum focus_cnt {
+#define FOCUS_CNT_ENUM(sym, name, doc) FOCUS_CNT_##sym,
+	FOCUS_CNT_LIST(FOCUS_CNT_ENUM)
+#undef FOCUS_CNT_ENUM
+	        FOCUS_CNT_MAX
+};
+
+struct focus;
+
+/*
+ * Creates the focus on root: binds SIP (UDP and TCP) on controlplane.sip_address:sip_port,
+ * attaches to the data plane's control channel of instance (it may start later). Returns NULL
+ * and writes a reason into err.
+ */
+struct focus *focus_create(su_root_t *root, const struct msw_cfg *cfg, const char *instance,
+                           char *err, size_t errlen);
+/* Ends every dialog (BYE), deletes the conferences from the data plane, shuts nua down. */
+void focus_shutdown(struct focus *f);
+/* True once the nua shutdown completed. */
+int focus_done(const struct focus *f);
+void focus_destroy(struct focus *f);
+uint64_t focus_counter(const struct focus *f, enum focus_cnt id);
+const char *focus_counter_name(enum focus_cnt id);
