@@ -7,8 +7,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg_header.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/sip_extra.h>
 #include <sofia-sip/sip_header.h>
@@ -20,6 +22,7 @@
 #include "focus/focus.h"
 #include "log/log.h"
 #include "sdp/msdp.h"
+#include "ulist/ulist.h"
 
 LOG_TYPE_DEFINE(focus_log, "msw.cp.focus")
 
@@ -39,6 +42,9 @@ struct focus_conf {
 	bool ready; /* CONF_CREATE acknowledged by the data plane */
 	char id[MSW_CTL_CONF_ID_MAX + 1];
 	uint32_t n_legs;
+	/* URI-list INVITE (RFC 5366): users to invite once the initiator is answered. */
+	char (*invitees)[ULIST_URI_CAP];
+	int n_invitees;
 };
 
 /* One participant's dialog and its leg in the data plane. Owner: the su_root thread. */
@@ -54,6 +60,7 @@ struct focus_leg {
 	enum msdp_setup answer_setup;
 	char identity[256];
 	char alias[128];
+	bool outgoing; /* the focus invited this participant (URI-list INVITE, dial-out) */
 };
 
 /* A command sent to the data plane whose reply is awaited. */
@@ -307,6 +314,9 @@ focus_conf_release(struct focus *f, struct focus_conf *c)
 	if (c->ready)
 		focus_send(f, MSW_CTL_CONF_DEL, MSW_CTL_VER_CONF_DEL, &cd, sizeof(cd), NULL, 0,
 		           FOCUS_NONE);
+	free(c->invitees);
+	c->invitees = NULL;
+	c->n_invitees = 0;
 	c->in_use = false;
 }
 
@@ -378,6 +388,102 @@ focus_answer(struct focus *f, struct focus_leg *l, const char *local_uri, size_t
 	    (int)l->key.session_id_len, l->key.session_id);
 }
 
+/* ---- dial-out (URI-list INVITE) ---- */
+
+/* The focus invites target into conference c: the leg is programmed first (no path yet). */
+static void
+focus_dial_out(struct focus *f, struct focus_conf *c, const char *target)
+{
+	struct focus_leg *l = focus_leg_new(f);
+
+	if (l == NULL)
+		return;
+	l->conf = focus_conf_idx(f, c);
+	l->outgoing = true;
+	/*
+	 * We offer a=setup:active and connect ourselves once the answer gives the path: the
+	 * data plane's leg is active from LEG_ADD on (an actpass offer would need the leg's role
+	 * to change after the answer; docs/controlplane.md).
+	 */
+	l->answer_setup = MSDP_SETUP_ACTIVE;
+	snprintf(l->identity, sizeof(l->identity), "%s", target);
+	snprintf(l->offer.accept_types, sizeof(l->offer.accept_types), "%s", FOCUS_ACCEPT);
+	c->n_legs++;
+	if (focus_send_leg_add(f, l) != 0)
+		focus_leg_end(f, l);
+}
+
+/* LEG_ADD of an outgoing leg acknowledged: INVITE the user with our offer. */
+static void
+focus_invite_out(struct focus *f, struct focus_leg *l, const char *local_uri, size_t uri_len)
+{
+	struct focus_conf *c = &f->confs[l->conf];
+	struct msdp_media o;
+	char sdp[2048], conf_uri[192], contact[208];
+	uint64_t sid = ((uint64_t)focus_leg_idx(f, l) << 20) ^ (uint64_t)time(NULL);
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.addr, sizeof(o.addr), "%s", f->dp_addr);
+	o.port = f->dp_port;
+	snprintf(o.accept_types, sizeof(o.accept_types), "%s", FOCUS_ACCEPT);
+	snprintf(o.path, sizeof(o.path), "%.*s", (int)uri_len, local_uri);
+	o.setup = MSDP_SETUP_ACTIVE;
+	if (msdp_build(&o, sid, sdp, sizeof(sdp)) < 0) {
+		focus_leg_end(f, l);
+		return;
+	}
+	snprintf(conf_uri, sizeof(conf_uri), "<sip:%s@%s>", c->id, f->host);
+	snprintf(contact, sizeof(contact), "%s;isfocus", conf_uri);
+	l->nh = nua_handle(f->nua, (nua_hmagic_t *)l, SIPTAG_TO_STR(l->identity), TAG_END());
+	if (l->nh == NULL) {
+		focus_leg_end(f, l);
+		return;
+	}
+	nua_invite(l->nh, SIPTAG_FROM_STR(conf_uri), SIPTAG_CONTACT_STR(contact),
+	           SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+	           SIPTAG_ACCEPT_CONTACT_STR("*;+g.oma.sip-im"), TAG_END());
+}
+
+/* The invited user answered: its path goes to the data plane, which connects. */
+static void
+focus_out_answered(struct focus *f, struct focus_leg *l, const sip_t *sip)
+{
+	struct msw_ctl_leg_set ls;
+	struct ctl_blob_src b;
+	struct msdp_media a;
+
+	if (sip == NULL || sip->sip_payload == NULL ||
+	    msdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &a) != MSDP_OK ||
+	    a.setup == MSDP_SETUP_ACTIVE) {
+		/* No usable answer (or it wants to connect too): end the call. */
+		f->cnt[FOCUS_CNT_REJ_488]++;
+		l->ending = true;
+		nua_bye(l->nh, TAG_END());
+		return;
+	}
+	l->offer = a;
+	memset(&ls, 0, sizeof(ls));
+	ls.leg = l->key;
+	ls.what = MSW_CTL_LEG_SET_PATH;
+	b = (struct ctl_blob_src){l->offer.path, (uint32_t)strlen(l->offer.path), 0,
+	                          offsetof(struct msw_ctl_leg_set, path)};
+	if (a.cema) {
+		struct in_addr ia;
+
+		if (inet_pton(AF_INET, a.addr, &ia) == 1) {
+			ls.what |= MSW_CTL_LEG_SET_CONNECT;
+			ls.connect.family = AF_INET;
+			ls.connect.port = a.port;
+			memcpy(ls.connect.addr, &ia, 4);
+		}
+	}
+	focus_send(f, MSW_CTL_LEG_SET, MSW_CTL_VER_LEG_SET, &ls, sizeof(ls), &b, 1, FOCUS_NONE);
+	l->answered = true;
+	f->cnt[FOCUS_CNT_JOINED]++;
+	LOG(focus_log, INFO, "%s invited into conference %s answered", l->identity,
+	    f->confs[l->conf].id);
+}
+
 /* ---- replies and events from the data plane ---- */
 
 static void
@@ -445,7 +551,21 @@ focus_on_reply(struct focus *f, const struct ctl_msg *m)
 			memcpy(l->key.session_id, s + 1, l->key.session_id_len);
 		}
 		l->added = true;
+		if (l->outgoing) {
+			focus_invite_out(f, l, uri, (size_t)n);
+			return;
+		}
 		focus_answer(f, l, uri, (size_t)n);
+		/* RFC 5366: the initiator is answered; now the users of its list. */
+		{
+			struct focus_conf *c = &f->confs[l->conf];
+
+			for (int i = 0; i < c->n_invitees; i++)
+				focus_dial_out(f, c, c->invitees[i]);
+			free(c->invitees);
+			c->invitees = NULL;
+			c->n_invitees = 0;
+		}
 	}
 }
 
@@ -535,6 +655,8 @@ focus_invite(struct focus *f, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
 {
 	const url_t *ru = sip->sip_request != NULL ? sip->sip_request->rq_url : NULL;
 	const char *user = ru != NULL && ru->url_user != NULL ? ru->url_user : "";
+	const char *sdp, *ctype, *list = NULL;
+	size_t sdp_len, list_len = 0;
 	struct focus_conf *c;
 	struct focus_leg *l;
 	enum msdp_err e;
@@ -563,9 +685,51 @@ focus_invite(struct focus *f, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
 	}
 	if (sip->sip_from != NULL && sip->sip_from->a_display != NULL)
 		focus_unquote(sip->sip_from->a_display, l->alias, sizeof(l->alias));
-	e = sip->sip_payload != NULL
-	            ? msdp_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &l->offer)
-	            : MSDP_E_NO_MSRP;
+	sdp = sip->sip_payload != NULL ? sip->sip_payload->pl_data : NULL;
+	sdp_len = sip->sip_payload != NULL ? sip->sip_payload->pl_len : 0;
+	ctype = sip->sip_content_type != NULL && sip->sip_content_type->c_type != NULL
+	                ? sip->sip_content_type->c_type
+	                : "";
+	if (strncasecmp(ctype, "multipart/mixed", 15) == 0) {
+		/* RFC 5366: SDP + application/resource-lists+xml in a multipart/mixed body. */
+		struct ulist_part parts[ULIST_PARTS_MAX];
+		const char *bnd;
+		size_t blen;
+		int np = -1;
+
+		char bparam[96];
+		const char *bv = msg_params_find(sip->sip_content_type->c_params, "boundary=");
+
+		snprintf(bparam, sizeof(bparam), "boundary=%s", bv != NULL ? bv : "");
+		if (bv != NULL && ulist_boundary(bparam, &bnd, &blen) == 0)
+			np = ulist_multipart(sdp, sdp_len, bnd, blen, parts, ULIST_PARTS_MAX);
+		sdp = NULL;
+		sdp_len = 0;
+		for (int i = 0; i < np; i++) {
+			if (parts[i].type_len == 15 &&
+			    strncasecmp(parts[i].type, "application/sdp", 15) == 0) {
+				sdp = parts[i].body;
+				sdp_len = parts[i].body_len;
+			} else if (parts[i].type_len == 30 &&
+			           strncasecmp(parts[i].type, "application/resource-lists+xml",
+			                       30) == 0) {
+				list = parts[i].body;
+				list_len = parts[i].body_len;
+			}
+		}
+		if (np < 0 ||
+		    (list != NULL && strcmp(user, f->cfg->controlplane.factory_user) != 0)) {
+			f->cnt[FOCUS_CNT_REJ_400]++;
+			focus_reject(
+			        f, l, 400, "Bad Request",
+			        np < 0 ? "malformed multipart body"
+			               : "a URI list is taken by the Conference-factory URI only");
+			nua_handle_destroy(nh);
+			l->in_use = false;
+			return;
+		}
+	}
+	e = sdp != NULL ? msdp_parse(sdp, sdp_len, &l->offer) : MSDP_E_NO_MSRP;
 	if (e != MSDP_OK) {
 		f->cnt[FOCUS_CNT_REJ_488]++;
 		focus_reject(f, l, 488, "Not Acceptable Here", msdp_strerror(e));
@@ -582,6 +746,31 @@ focus_invite(struct focus *f, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
 			nua_handle_destroy(nh);
 			l->in_use = false;
 			return;
+		}
+		if (list != NULL) {
+			char(*uris)[ULIST_URI_CAP] = calloc(ULIST_URIS_MAX, ULIST_URI_CAP);
+			int nu = uris != NULL ? ulist_entries(list, list_len, uris, ULIST_URIS_MAX)
+			                      : -1;
+
+			if (nu < 0) {
+				free(uris);
+				c->in_use = false;
+				f->cnt[FOCUS_CNT_REJ_400]++;
+				focus_reject(f, l, 400, "Bad Request", "malformed resource list");
+				nua_handle_destroy(nh);
+				l->in_use = false;
+				return;
+			}
+			/* AHG-03: the initiator is not invited (it is joining already). */
+			for (int i = 0; i < nu; i++)
+				if (strcasecmp(uris[i], l->identity) == 0) {
+					memmove(uris[i], uris[i + 1],
+					        (size_t)(nu - i - 1) * ULIST_URI_CAP);
+					nu--;
+					i--;
+				}
+			c->invitees = uris;
+			c->n_invitees = nu;
 		}
 		f->cnt[FOCUS_CNT_CONF_CREATED]++;
 		l->conf = focus_conf_idx(f, c);
@@ -640,6 +829,14 @@ focus_event(nua_event_t event, int status, char const *phrase, nua_t *nua, nua_m
 		}
 		break;
 	}
+	case nua_r_invite:
+		if (l != NULL && l->in_use && l->outgoing && !l->answered && status >= 200) {
+			if (status < 300)
+				focus_out_answered(f, l, sip);
+			else
+				focus_leg_end(f, l); /* declined: the leg leaves the data plane */
+		}
+		break;
 	case nua_r_shutdown:
 		if (status >= 200)
 			f->done = 1;
@@ -682,7 +879,8 @@ focus_create(su_root_t *root, const struct msw_cfg *cfg, const char *instance, c
 	                    NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
 	                    NUTAG_ENABLEINVITE(1), NUTAG_APPL_METHOD("OPTIONS"),
 	                    SIPTAG_ALLOW_STR(FOCUS_ALLOW), SIPTAG_SERVER_STR(FOCUS_SERVER),
-	                    SIPTAG_USER_AGENT_STR(FOCUS_SERVER), TAG_END());
+	                    SIPTAG_USER_AGENT_STR(FOCUS_SERVER),
+	                    SIPTAG_SUPPORTED_STR("timer, recipient-list-invite"), TAG_END());
 	if (f->nua == NULL) {
 		snprintf(err, errlen, "SIP on %s: cannot bind (address in use or not local?)", url);
 		free(f);

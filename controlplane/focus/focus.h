@@ -28,6 +28,7 @@
 	X(CONF_CREATED, conf_created, "conferences created through the factory URI")               \
 	X(JOINED, joined, "legs answered 200 (programmed into the data plane)")                    \
 	X(REJ_404, rej_404, "INVITEs to no conference (404)")                                      \
+	X(REJ_400, rej_400, "INVITEs with a malformed URI list or multipart body (400)")           \
 	X(REJ_403, rej_403, "INVITEs without a trusted identity (403)")                            \
 	X(REJ_488, rej_488, "INVITEs without acceptable MSRP media (488)")                         \
 	X(REJ_486, rej_486, "INVITEs to a full conference (486, Warning 102)")                     \

@@ -502,6 +502,13 @@ dpd_reload(struct dpd *d)
 	d->cfg = nc;
 }
 
+void
+dpd_flush_events(struct dpd *d)
+{
+	for (uint32_t i = 0; i < d->n_workers; i++)
+		wk_evt_drain(d->wks[i].w, dpd_evt_forward, d, UINT32_MAX);
+}
+
 /* The control step: commands, events, counters, drain and signals. Returns work done. */
 static unsigned int
 dpd_control_step(struct dpd *d)

@@ -80,6 +80,8 @@ int dpd_ctl_register(struct dpd *d, struct ctl_server *s);
 /* Posts one worker event to the slot that owns its leg (or conference). */
 void dpd_evt_forward(void *arg, const struct wk_evt *ev);
 struct sw_engine *dpd_engine(struct dpd *d);
+/* Posts every event the workers (and the control thread itself) have queued, now. */
+void dpd_flush_events(struct dpd *d);
 void dpd_cnt_add(struct dpd *d, enum dpd_cnt id, uint64_t n);
 bool dpd_draining(const struct dpd *d);
 uint32_t dpd_next_dial_lcore(struct dpd *d);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl/ctl_server.h"
@@ -99,9 +100,10 @@ dpd_conf_create(struct ctl_server_req *req, void *arg)
 	return dpd_done(d, "CONF_CREATE", &cc->conf, rc);
 }
 
+/* The keys of a conference's legs, collected before the engine deletes them (control path). */
 struct dpd_leg_keys {
-	struct msw_ctl_leg_key k[64];
-	uint32_t n;
+	struct msw_ctl_leg_key *k;
+	uint32_t n, cap;
 };
 
 static int
@@ -109,33 +111,61 @@ dpd_collect_leg(void *arg, const struct sw_leg_info *li)
 {
 	struct dpd_leg_keys *ks = arg;
 
+	if (ks->n == ks->cap) {
+		uint32_t cap = ks->cap ? ks->cap * 2 : 16;
+		struct msw_ctl_leg_key *k = realloc(ks->k, sizeof(*k) * cap);
+
+		if (k == NULL)
+			return 1;
+		ks->k = k;
+		ks->cap = cap;
+	}
 	ks->k[ks->n++] = li->key;
-	return ks->n == RTE_DIM(ks->k) ? 1 : 0;
+	return 0;
 }
 
-/* Forgets the registry entries of a conference's legs (before the engine deletes them). */
 static void
-dpd_forget_legs(struct dpd *d, struct ctl_server *s, const struct msw_ctl_conf_id *id)
+dpd_collect_legs(struct dpd *d, const struct msw_ctl_conf_id *id, struct dpd_leg_keys *ks)
 {
-	struct dpd_leg_keys ks;
+	memset(ks, 0, sizeof(*ks));
+	sw_leg_foreach(dpd_engine(d), id, dpd_collect_leg, ks);
+}
+
+/* Forgets the registry entries of collected legs and frees the list. */
+static void
+dpd_forget_legs(struct ctl_server *s, struct dpd_leg_keys *ks)
+{
 	char key[MSW_CTL_OBJ_KEY_MAX];
 
-	/* Pages of 64: the registry entries go as they are visited. */
-	for (;;) {
-		uint32_t forgot = 0;
+	for (uint32_t i = 0; i < ks->n; i++) {
+		uint16_t kl = dpd_leg_obj_key(&ks->k[i], key, sizeof(key));
 
-		ks.n = 0;
-		if (sw_leg_foreach(dpd_engine(d), id, dpd_collect_leg, &ks) <= 0)
-			return;
-		for (uint32_t i = 0; i < ks.n; i++) {
-			uint16_t kl = dpd_leg_obj_key(&ks.k[i], key, sizeof(key));
-
-			if (kl != 0 && ctl_server_obj_del(s, MSW_CTL_OBJ_LEG, key, kl) == 0)
-				forgot++;
-		}
-		if (ks.n < RTE_DIM(ks.k) || forgot == 0)
-			return;
+		if (kl != 0)
+			ctl_server_obj_del(s, MSW_CTL_OBJ_LEG, key, kl);
 	}
+	free(ks->k);
+	ks->k = NULL;
+	ks->n = ks->cap = 0;
+}
+
+/*
+ * Deletes a conference: the engine first, then its events (EV_LEG_CLOSED) are posted while
+ * the registry still names the legs' owner, then the registry entries go.
+ */
+static int
+dpd_conf_remove(struct dpd *d, struct ctl_server *s, const struct msw_ctl_conf_id *id,
+                bool forget_conf)
+{
+	struct dpd_leg_keys ks;
+	int rc;
+
+	dpd_collect_legs(d, id, &ks);
+	rc = sw_conf_del(dpd_engine(d), id, 0);
+	dpd_flush_events(d);
+	dpd_forget_legs(s, &ks);
+	if (forget_conf)
+		ctl_server_obj_del(s, MSW_CTL_OBJ_CONF, id->id, id->len);
+	return rc;
 }
 
 static int
@@ -149,9 +179,7 @@ dpd_conf_del(struct ctl_server_req *req, void *arg)
 
 	if (len < sizeof(*cd) || !dpd_conf_id_ok(&cd->conf))
 		return dpd_done(d, "CONF_DEL", NULL, -EINVAL);
-	dpd_forget_legs(d, s, &cd->conf);
-	rc = sw_conf_del(dpd_engine(d), &cd->conf, 0);
-	ctl_server_obj_del(s, MSW_CTL_OBJ_CONF, cd->conf.id, cd->conf.len);
+	rc = dpd_conf_remove(d, s, &cd->conf, true);
 	return dpd_done(d, "CONF_DEL", &cd->conf, rc);
 }
 
@@ -286,6 +314,7 @@ dpd_leg_del(struct ctl_server_req *req, void *arg)
 	if (len < sizeof(*ld) || !dpd_leg_key_ok(&ld->leg))
 		return dpd_done(d, "LEG_DEL", NULL, -EINVAL);
 	rc = sw_leg_del(dpd_engine(d), &ld->leg, 0);
+	dpd_flush_events(d); /* EV_LEG_CLOSED reaches the owner before it is forgotten */
 	kl = dpd_leg_obj_key(&ld->leg, okey, sizeof(okey));
 	if (kl != 0)
 		ctl_server_obj_del(ctl_server_req_server(req), MSW_CTL_OBJ_LEG, okey, kl);
@@ -451,8 +480,8 @@ dpd_obj_gone(struct ctl_server *s, uint16_t kind, const void *key, uint16_t key_
 		memset(&id, 0, sizeof(id));
 		memcpy(id.id, key, key_len);
 		id.len = (uint8_t)key_len;
-		dpd_forget_legs(d, s, &id);
-		if (sw_conf_del(dpd_engine(d), &id, 0) == 0)
+		/* The registry drops this conference's own entry itself (resync end). */
+		if (dpd_conf_remove(d, s, &id, false) == 0)
 			dpd_cnt_add(d, DPD_CNT_RESYNC_DELETED, 1);
 	} else if (kind == MSW_CTL_OBJ_LEG) {
 		const char *k = key, *slash = memchr(k, '/', key_len);

@@ -139,9 +139,11 @@ sim_tx_burst(struct sim_node *n, struct rte_mbuf **pkts, uint16_t cnt)
 		/* Draw every decision each time so one rate does not shift the others' stream. */
 		double rd = sim_rng_unit(&s->rng), rdup = sim_rng_unit(&s->rng);
 		double rro = sim_rng_unit(&s->rng), rc = sim_rng_unit(&s->rng);
+		/* The rule sees every frame, whatever the random draws decide. */
+		bool ruled = s->drop_fn != NULL && s->drop_fn(s->drop_ctx, dir, m);
 
 		ws->sent++;
-		if (s->qlen + 2 > s->qcap || rd < imp->drop) {
+		if (s->qlen + 2 > s->qcap || rd < imp->drop || ruled) {
 			ws->dropped++;
 			rte_pktmbuf_free(m);
 			continue;

@@ -38,6 +38,13 @@ struct sim_impair {
 	double drop, dup, reorder, corrupt; /* probabilities 0..1, independent */
 };
 
+/*
+ * Deterministic loss rule for tests: called with every frame put on the wire in direction dir
+ * (0: node 0 -> node 1); returning true drops it (counted in dropped). It sees the frame as
+ * sent (Ethernet header first) and must not keep or modify it.
+ */
+typedef bool sim_drop_fn(void *ctx, unsigned int dir, const struct rte_mbuf *m);
+
 struct sim_wire_stats {
 	uint64_t sent, delivered, dropped, duplicated, reordered, corrupted, no_mbuf;
 };
@@ -67,6 +74,8 @@ struct sim {
 	struct sim_node node[2];
 	struct sim_pkt *q; /* min-heap on (at_us, order) */
 	uint32_t qlen, qcap;
+	sim_drop_fn *drop_fn; /* optional, applied on top of imp[] */
+	void *drop_ctx;
 };
 
 struct sim_node_conf {

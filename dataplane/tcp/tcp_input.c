@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Segment arrival, RFC 9293 §3.10.7, step by step, with RFC 5961 (RST/SYN/ACK hardening),
- * RFC 7323 (timestamps, PAWS), RFC 6298 (RTT), RFC 5681/6582 (congestion control, NewReno)
- * and RFC 4987 SYN cookies.
+ * RFC 7323 (timestamps, PAWS), RFC 6298 (RTT), RFC 5681/6582 (congestion control, NewReno),
+ * RFC 2018/6675 (SACK scoreboard and SACK-based loss recovery) and RFC 4987 SYN cookies.
  */
 
 #include <errno.h>
@@ -115,6 +115,20 @@ tcp_parse(struct rte_mbuf *m, struct tcp_seg *s)
 			break;
 		case 4:
 			s->sack_perm = len == 2;
+			break;
+		case 5:
+			/* RFC 2018 §3: 2 + 8n bytes; validated against the send space later. */
+			s->has_sack = true;
+			for (const uint8_t *b = o + 2; b + 8 <= o + len && s->nsack < TCP_SACK_OPT_MAX;
+			     b += 8) {
+				uint32_t l, r;
+
+				memcpy(&l, b, 4);
+				memcpy(&r, b + 4, 4);
+				s->sack[s->nsack].start = rte_be_to_cpu_32(l);
+				s->sack[s->nsack].end = rte_be_to_cpu_32(r);
+				s->nsack++;
+			}
 			break;
 		case 8:
 			if (len == 10) {
@@ -583,12 +597,145 @@ tcp_sq_free_acked(struct tcp_stack *st, struct tcp_conn *c, uint32_t ack)
 		c->sq_tail = NULL;
 }
 
-/* New data acknowledged: RTT, congestion window, NewReno recovery, timers. */
+/* RFC 6582 §3.2 step 2 (RFC 5681 §3.2 step 2): fast retransmit of SND.UNA, NewReno recovery. */
+static void
+tcp_newreno_enter(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
+{
+	uint32_t pmax = tcp_seg_payload_max(c);
+	uint32_t flight = c->snd_max - c->snd_una;
+	/* Sequence space: the segment may be (or end with) the FIN. */
+	uint32_t len = flight < pmax ? flight : pmax;
+
+	c->ssthresh = flight / 2 > 2 * pmax ? flight / 2 : 2 * pmax;
+	c->recover = c->snd_max;
+	c->flags |= TCPF_IN_RECOVERY;
+	c->flags &= (uint16_t)~TCPF_RTT_TIMING;
+	if (len > 0 && tcp_send_range(st, c, c->snd_una, len, now_us) == 0) {
+		tcp_cnt(st, TCP_CNT_RETRANSMITS, 1);
+		tcp_cnt(st, TCP_CNT_FAST_RETRANSMITS, 1);
+	}
+	c->cwnd = c->ssthresh + 3 * pmax;
+	c->t_rtx = now_us + tcp_rto_current(&c->rto);
+}
+
+/* The first hole's first segment, [SND.UNA, SND.UNA + *len), sent as a SACK retransmission. */
+static void
+tcp_sack_rxt_una(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us, uint32_t *len)
+{
+	uint32_t pmax = tcp_seg_payload_max(c);
+	uint32_t hole_end = c->sack.n > 0 ? c->sack.blk[0].start : c->snd_max;
+
+	*len = hole_end - c->snd_una < pmax ? hole_end - c->snd_una : pmax;
+	if (*len > 0 && tcp_send_range(st, c, c->snd_una, *len, now_us) == 0) {
+		tcp_cnt(st, TCP_CNT_RETRANSMITS, 1);
+		tcp_cnt(st, TCP_CNT_SACK_RETRANSMITS, 1);
+	}
+}
+
+/* RFC 6675 §5 step (4): enter SACK loss recovery. */
+static void
+tcp_sack_enter(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
+{
+	uint32_t pmax = tcp_seg_payload_max(c);
+	uint32_t flight = c->snd_max - c->snd_una;
+	uint32_t len;
+
+	/* (4.1) RecoveryPoint = HighData. (4.2) ssthresh = cwnd = FlightSize / 2 (RFC 5681 (4)). */
+	c->recover = c->snd_max;
+	c->ssthresh = flight / 2 > 2 * pmax ? flight / 2 : 2 * pmax;
+	c->cwnd = c->ssthresh;
+	/* Holes are resent by the scoreboard; SND.NXT stays at HighData for new data. */
+	c->snd_nxt = c->snd_max;
+	c->flags |= TCPF_IN_RECOVERY | TCPF_SACK_RECOVERY;
+	c->flags &= (uint16_t)~TCPF_RTT_TIMING;
+	tcp_cnt(st, TCP_CNT_FAST_RETRANSMITS, 1);
+	tcp_cnt(st, TCP_CNT_SACK_RECOVERY, 1);
+	/* (4.3) Retransmit HighACK + 1; HighRxt = RescueRxt = its last octet. */
+	tcp_sack_rxt_una(st, c, now_us, &len);
+	c->sack.high_rxt = c->sack.rescue_rxt = c->snd_una + len;
+	c->t_rtx = now_us + tcp_rto_current(&c->rto);
+	/* (4.4)-(4.5): SetPipe and step (C) run in tcp_output() once the segment is processed. */
+}
+
+/*
+ * Update() of RFC 6675 §4 with the SACK blocks of an acceptable ACK. Blocks must lie in
+ * (SND.UNA, SND.MAX]: a D-SACK (RFC 2883) below SND.UNA, an empty or inverted block, or one
+ * beyond what was sent are ignored and counted. Returns the octets newly SACKed.
+ */
+static uint32_t
+tcp_sack_take(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *s)
+{
+	uint32_t newly = 0;
+
+	for (uint8_t i = 0; i < s->nsack; i++) {
+		const struct tcp_sack_blk *b = &s->sack[i];
+		bool forgot;
+
+		tcp_cnt(st, TCP_CNT_SACK_BLOCKS_RX, 1);
+		if (!tcp_seq_lt(c->snd_una, b->start) || !tcp_seq_lt(b->start, b->end) ||
+		    tcp_seq_gt(b->end, c->snd_max)) {
+			tcp_cnt(st, TCP_CNT_SACK_BLOCKS_IGNORED, 1);
+			continue;
+		}
+		newly += tcp_sack_sb_add(&c->sack, b->start, b->end, &forgot);
+		if (forgot)
+			tcp_cnt(st, TCP_CNT_SACK_SCOREBOARD_FULL, 1);
+	}
+	return newly;
+}
+
+/*
+ * The cumulative ACK stopped inside SACKed data: the receiver discarded it (RFC 2018 §8).
+ * The caller has reset the scoreboard (only this ACK's blocks are believed), so everything
+ * else above SND.UNA counts as unSACKed again; the segment at SND.UNA, known missing, is
+ * resent at once instead of waiting for the timeout.
+ */
+static void
+tcp_sack_reneged(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
+{
+	uint32_t len;
+
+	tcp_cnt(st, TCP_CNT_SACK_RENEGING, 1);
+	if (tcp_seq_lt(c->snd_nxt, c->snd_max) && !(c->flags & TCPF_IN_RECOVERY)) {
+		/* Go-back-N after a timeout may have skipped the reneged range: resume there. */
+		c->snd_nxt = c->snd_una;
+		return;
+	}
+	tcp_sack_rxt_una(st, c, now_us, &len);
+	if (c->flags & TCPF_SACK_RECOVERY)
+		c->sack.high_rxt = tcp_seq_max(c->sack.high_rxt, c->snd_una + len);
+}
+
+/*
+ * RFC 6675 §5 step (1) for a duplicate ACK in the sense of §2 (it SACKs new data) outside
+ * recovery: enter recovery on the DupThresh-th one (1.1) or as soon as IsLost(HighACK + 1)
+ * (1.2); otherwise (1.3) limited transmit, which tcp_output() does by counting only
+ * unSACKed octets in flight.
+ */
+static void
+tcp_sack_dupack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
+{
+	uint32_t pmax = tcp_seg_payload_max(c);
+
+	c->dupacks++;
+	if (c->snd_max == c->snd_una)
+		return;
+	if (c->dupacks < TCP_SACK_DUPTHRESH && !tcp_sack_is_lost(&c->sack, c->snd_una, pmax))
+		return;
+	/* §5.1: after a timeout, no new recovery before HighACK reaches its RecoveryPoint. */
+	if (!tcp_seq_geq(c->snd_una, c->recover))
+		return;
+	tcp_sack_enter(st, c, now_us);
+}
+
+/* New data acknowledged: RTT, scoreboard, congestion window, recovery, timers. */
 static void
 tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *s, uint64_t now_us)
 {
 	uint32_t acked = s->ack - c->snd_una;
 	uint32_t pmax = tcp_seg_payload_max(c);
+	uint32_t newly = 0;
+	bool reneged = false;
 
 	if ((c->flags & TCPF_RTT_TIMING) && tcp_seq_gt(s->ack, c->rtt_seq)) {
 		c->flags &= (uint16_t)~TCPF_RTT_TIMING;
@@ -610,23 +757,46 @@ tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *
 	if (tcp_seq_lt(c->snd_nxt, c->snd_una))
 		c->snd_nxt = c->snd_una;
 	tcp_sq_free_acked(st, c, s->ack);
+	if (c->flags & TCPF_SACK_OK) {
+		reneged = tcp_sack_sb_acked(&c->sack, c->snd_una);
+		if (reneged)
+			tcp_sack_sb_reset(&c->sack);
+		newly = tcp_sack_take(st, c, s);
+	}
 
 	if (c->flags & TCPF_IN_RECOVERY) {
 		if (tcp_seq_geq(s->ack, c->recover)) {
-			/* RFC 6582 §3.2 step 3, full ACK: deflate and leave recovery. */
+			/*
+			 * Full ACK. RFC 6582 §3.2 step 3: deflate to min(ssthresh, FlightSize +
+			 * SMSS) so no burst follows the inflated window. RFC 6675 §5 (A): cwnd was
+			 * ssthresh all along (never inflated) and stays so; deflating it to the
+			 * flight would cost a window-limited sender, whose flight is then empty,
+			 * a slow start back to ssthresh. The scoreboard above SND.UNA is kept.
+			 */
 			uint32_t flight = c->snd_max - c->snd_una;
 
-			c->flags &= (uint16_t)~TCPF_IN_RECOVERY;
-			c->cwnd = c->ssthresh < (flight > pmax ? flight : pmax) + pmax
-			                  ? c->ssthresh
-			                  : (flight > pmax ? flight : pmax) + pmax;
+			if (!(c->flags & TCPF_SACK_RECOVERY))
+				c->cwnd = c->ssthresh < (flight > pmax ? flight : pmax) + pmax
+				                  ? c->ssthresh
+				                  : (flight > pmax ? flight : pmax) + pmax;
+			c->flags &= (uint16_t) ~(TCPF_IN_RECOVERY | TCPF_SACK_RECOVERY);
 			c->dupacks = 0;
+			if (reneged)
+				tcp_sack_reneged(st, c, now_us);
+		} else if (c->flags & TCPF_SACK_RECOVERY) {
+			/*
+			 * RFC 6675 §5 (B): the scoreboard is updated; SetPipe and (C) run in
+			 * tcp_output(). RFC 6298 §5.3: new data acknowledged restarts the timer.
+			 */
+			if (reneged)
+				tcp_sack_reneged(st, c, now_us);
+			c->t_rtx = now_us + tcp_rto_current(&c->rto);
 		} else {
 			/* Partial ACK: retransmit the next hole, deflate by the amount acked. */
-			uint32_t end = tcp_data_end(c);
-			uint32_t len = end - c->snd_una < pmax ? end - c->snd_una : pmax;
+			uint32_t out = c->snd_max - c->snd_una;
+			uint32_t len = out < pmax ? out : pmax;
 
-			if (len > 0 && tcp_send_data(st, c, c->snd_una, len, 0, now_us) == 0)
+			if (len > 0 && tcp_send_range(st, c, c->snd_una, len, now_us) == 0)
 				tcp_cnt(st, TCP_CNT_RETRANSMITS, 1);
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 			if (acked >= pmax)
@@ -642,6 +812,23 @@ tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *
 			c->cwnd += (pmax * pmax) / c->cwnd > 0 ? (pmax * pmax) / c->cwnd : 1;
 		if (c->cwnd > (1u << 30))
 			c->cwnd = 1u << 30;
+		if (reneged)
+			tcp_sack_reneged(st, c, now_us);
+	}
+	if ((c->flags & (TCPF_SACK_OK | TCPF_IN_RECOVERY)) == TCPF_SACK_OK) {
+		/*
+		 * RFC 6675 §2: an ACK that SACKs new data is a duplicate acknowledgment even
+		 * when it also moves SND.UNA (§5 step (1): DupAcks was reset above, then
+		 * counts this one). A cumulative ACK that leaves SND.UNA below SACKed data
+		 * it IsLost() for (data sent during the recovery that just ended, with all
+		 * its SACKs already in) starts the next recovery at once: (1.2) with no
+		 * duplicate ACK to wait for, which at the end of the data would never come.
+		 */
+		if (newly > 0)
+			tcp_sack_dupack(st, c, now_us);
+		else if (c->sack.n > 0 && tcp_seq_geq(c->snd_una, c->recover) &&
+		         tcp_sack_is_lost(&c->sack, c->snd_una, pmax))
+			tcp_sack_enter(st, c, now_us);
 	}
 	/* RFC 6298 §5.2-5.3: stop the timer when all is acked, else restart it. */
 	if (c->snd_una == c->snd_max)
@@ -661,11 +848,9 @@ tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *
 static void
 tcp_dupack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 {
-	uint32_t pmax = tcp_seg_payload_max(c);
-
 	c->dupacks++;
 	if (c->flags & TCPF_IN_RECOVERY) {
-		c->cwnd += pmax; /* inflate per additional dupack */
+		c->cwnd += tcp_seg_payload_max(c); /* inflate per additional dupack */
 		return;
 	}
 	if (c->dupacks != 3)
@@ -673,21 +858,31 @@ tcp_dupack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 	/* RFC 6582 §3.2 step 2: only if the cumulative ACK covers more than recover. */
 	if (!tcp_seq_gt(c->snd_una, c->recover))
 		return;
-	{
-		uint32_t flight = c->snd_max - c->snd_una;
-		uint32_t end = tcp_data_end(c);
-		uint32_t len = end - c->snd_una < pmax ? end - c->snd_una : pmax;
+	tcp_newreno_enter(st, c, now_us);
+}
 
-		c->ssthresh = flight / 2 > 2 * pmax ? flight / 2 : 2 * pmax;
-		c->recover = c->snd_max;
-		c->flags |= TCPF_IN_RECOVERY;
-		c->flags &= (uint16_t)~TCPF_RTT_TIMING;
-		if (len > 0 && tcp_send_data(st, c, c->snd_una, len, 0, now_us) == 0) {
-			tcp_cnt(st, TCP_CNT_RETRANSMITS, 1);
-			tcp_cnt(st, TCP_CNT_FAST_RETRANSMITS, 1);
-		}
-		c->cwnd = c->ssthresh + 3 * pmax;
-		c->t_rtx = now_us + tcp_rto_current(&c->rto);
+/*
+ * An acceptable ACK that does not move SND.UNA on a connection that negotiated SACK. It is
+ * a duplicate ACK when it SACKs new data (RFC 6675 §2); a peer that negotiated SACK but
+ * sends an RFC 5681 duplicate ACK without the option gets NewReno.
+ */
+static void
+tcp_sack_ack_dup(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *s,
+                 uint64_t now_us)
+{
+	uint32_t newly = tcp_sack_take(st, c, s);
+	bool sack_rec = (c->flags & TCPF_SACK_RECOVERY) != 0;
+
+	if (newly > 0) {
+		if (!(c->flags & TCPF_IN_RECOVERY))
+			tcp_sack_dupack(st, c, now_us);
+		else if (!sack_rec)
+			tcp_dupack(st, c, now_us); /* NewReno recovery: inflate */
+		/* SACK recovery: (B) done, (C) in tcp_output(). */
+	} else if (!s->has_sack && !sack_rec && s->ack == c->snd_una && s->len == 0 &&
+	           !(s->flags & TCP_FIN) && c->snd_max != c->snd_una &&
+	           (s->wnd << c->snd_wscale) == c->snd_wnd) {
+		tcp_dupack(st, c, now_us);
 	}
 }
 
@@ -855,6 +1050,8 @@ tcp_conn_input(struct tcp_stack *st, struct tcp_conn *c, struct tcp_seg *s, stru
 			rte_pktmbuf_free(m);
 			return;
 		}
+	} else if (c->flags & TCPF_SACK_OK) {
+		tcp_sack_ack_dup(st, c, s, now_us);
 	} else if (s->ack == c->snd_una && s->len == 0 && !(s->flags & TCP_FIN) &&
 	           c->snd_max != c->snd_una && (s->wnd << c->snd_wscale) == c->snd_wnd) {
 		tcp_dupack(st, c, now_us);
@@ -952,6 +1149,8 @@ tcp_conn_input(struct tcp_stack *st, struct tcp_conn *c, struct tcp_seg *s, stru
 			/* Out of order: queue and ACK at once (RFC 5681 §4.2 dup ACK). */
 			tcp_ooo_insert(st, c, m, seq, len, fin);
 			tcp_send_ack(st, c, now_us);
+			/* The segment's ACK may have opened cwnd or started recovery. */
+			tcp_output(st, c, now_us);
 			return;
 		}
 		{

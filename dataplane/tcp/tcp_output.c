@@ -2,12 +2,15 @@
 /*
  * Segment construction and transmission: options (RFC 9293 §3.2, RFC 7323), data from the
  * send queue as indirect mbufs (zero copy), retransmission (RFC 6298 §5, RFC 5681 §3.1),
- * control segments (RST, challenge ACK, SYN cookies).
+ * SACK recovery transmissions (RFC 6675 §5 step C), control segments (RST, challenge ACK,
+ * SYN cookies).
  */
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <rte_byteorder.h>
 
@@ -294,17 +297,24 @@ tcp_send_challenge_ack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us
 }
 
 /*
- * RFC 2018 §3-§4: SACK blocks for the out-of-order queue on ACKs, the block holding the most
- * recent arrival first, then the others in sequence order, as many as fit.
+ * RFC 2018 §3-§4: SACK blocks for the out-of-order queue on ACKs. The first block MUST hold
+ * the most recent arrival (§4), whatever its place in the queue; the others follow in
+ * sequence order, as many as fit.
  */
 static uint8_t
 tcp_sack_opt(struct tcp_stack *st, struct tcp_conn *c, uint8_t *o, uint8_t room)
 {
-	uint32_t left[8], right[8];
-	unsigned int nb = 0, max, first = 0, k = 0;
+	struct tcp_sack_blk b[TCP_SACK_OPT_MAX];
+	unsigned int nb = 1, max;
+	bool recent = false;
 	uint8_t n;
 
-	for (struct rte_mbuf *m = c->ooo_head; m != NULL && nb < 8;) {
+	if (room < 12)
+		return 0;
+	max = (unsigned int)(room - 4) / 8;
+	if (max > TCP_SACK_OPT_MAX)
+		max = TCP_SACK_OPT_MAX;
+	for (struct rte_mbuf *m = c->ooo_head; m != NULL;) {
 		struct tcp_mbuf_meta *mm = tcp_meta(st, m);
 		uint32_t l = mm->seq, r = mm->seq + rte_pktmbuf_pkt_len(m);
 
@@ -316,30 +326,30 @@ tcp_sack_opt(struct tcp_stack *st, struct tcp_conn *c, uint8_t *o, uint8_t room)
 		}
 		if (r == l)
 			continue; /* a bare FIN placeholder */
-		left[nb] = l;
-		right[nb] = r;
-		if (tcp_seq_in(c->sack_recent, l, r))
-			first = nb;
-		nb++;
+		if (!recent && tcp_seq_in(c->sack_recent, l, r)) {
+			b[0] = (struct tcp_sack_blk){l, r};
+			recent = true;
+		} else if (nb < max) {
+			b[nb++] = (struct tcp_sack_blk){l, r};
+		}
+		if (recent && nb >= max)
+			break;
 	}
-	if (nb == 0 || room < 12)
+	if (!recent) {
+		/* The latest arrival was delivered since: lowest blocks only. */
+		memmove(&b[0], &b[1], (nb - 1) * sizeof(b[0]));
+		nb--;
+	}
+	if (nb == 0)
 		return 0;
-	max = (unsigned int)(room - 4) / 8;
-	if (nb > max)
-		nb = max > 0 ? max : 0;
-	if (first >= nb)
-		first = 0;
 	o[0] = TCP_OPT_NOP;
 	o[1] = TCP_OPT_NOP;
 	o[2] = 5; /* SACK */
 	o[3] = (uint8_t)(2 + 8 * nb);
 	n = 4;
 	for (unsigned int i = 0; i < nb; i++) {
-		unsigned int b = i == 0 ? first : (k == first ? ++k : k);
-		uint32_t l = rte_cpu_to_be_32(left[b]), r = rte_cpu_to_be_32(right[b]);
+		uint32_t l = rte_cpu_to_be_32(b[i].start), r = rte_cpu_to_be_32(b[i].end);
 
-		if (i != 0)
-			k++;
 		memcpy(&o[n], &l, 4);
 		memcpy(&o[n + 4], &r, 4);
 		n += 8;
@@ -420,6 +430,9 @@ tcp_send_data(struct tcp_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t l
 		n = (uint8_t)(n + tcp_sack_opt(st, c, opts + n, (uint8_t)(TCP_MAX_OPT_LEN - n)));
 	wnd = tcp_wnd_field(st, c);
 	tcp_ack_sent(c);
+	if (len > 0 && tcp_seq_lt(seq, c->snd_max))
+		tcp_cnt(st, TCP_CNT_RETRANSMIT_BYTES,
+		        tcp_seq_lt(seq + len, c->snd_max) ? len : c->snd_max - seq);
 	return tcp_xmit(st, m, &c->t, seq, c->rcv_nxt, (uint8_t)(flags | TCP_ACK), wnd, opts, n,
 	                now_us);
 }
@@ -432,9 +445,90 @@ tcp_arm_rtx(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 		c->t_rtx = now_us + tcp_rto_current(&c->rto);
 }
 
+int
+tcp_send_range(struct tcp_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len,
+               uint64_t now_us)
+{
+	uint32_t end = tcp_data_end(c);
+	uint32_t data = tcp_seq_lt(seq, end) ? tcp_seq_min(seq + len, end) - seq : 0;
+	uint8_t flags = 0;
+
+	/* The FIN occupies the octet right after the data (RFC 9293 §3.4). */
+	if ((c->flags & TCPF_FIN_QUEUED) && tcp_seq_gt(seq + len, end))
+		flags |= TCP_FIN;
+	if (data > 0 && seq + data == end)
+		flags |= TCP_PSH;
+	return tcp_send_data(st, c, seq, data, flags, now_us);
+}
+
+/*
+ * RFC 6675 §5 step (C), during SACK recovery: while cwnd - pipe >= 1 SMSS, send the segment
+ * NextSeg() picks (lost holes first, then new data, then other holes, then the rescue).
+ * SND.NXT = SND.MAX = HighData throughout.
+ */
+static void
+tcp_sack_output(struct tcp_stack *st, struct tcp_conn *c, uint32_t end, bool fin_wanted,
+                uint64_t now_us)
+{
+	uint32_t pmax = tcp_seg_payload_max(c);
+	/* (B.2) SetPipe(). */
+	uint32_t pipe = tcp_sack_pipe(&c->sack, c->snd_una, c->snd_max, pmax);
+
+	while (c->cwnd >= pipe && c->cwnd - pipe >= pmax) {
+		struct tcp_sack_snd in = {.una = c->snd_una,
+		                          .high_data = c->snd_max,
+		                          .data_end = end,
+		                          .smss = pmax,
+		                          .recovery_point = c->recover};
+		enum tcp_sack_rule rule;
+		uint32_t seq, len;
+
+		if (tcp_seq_lt(c->snd_max, end) || (fin_wanted && c->snd_max == end)) {
+			uint32_t right = c->snd_una + c->snd_wnd;
+			uint32_t unsent = tcp_seq_lt(c->snd_max, end) ? end - c->snd_max : 0;
+			uint32_t room = tcp_seq_gt(right, c->snd_max) ? right - c->snd_max : 0;
+
+			in.new_avail = unsent < room ? unsent : room;
+			if (fin_wanted && in.new_avail == unsent)
+				in.new_avail++; /* the FIN's octet needs no window */
+		}
+		rule = tcp_sack_next_seg(&c->sack, &in, &seq, &len);
+		if (rule == TCP_SACK_NONE)
+			break;
+		if (rule == TCP_SACK_NEW && fin_wanted && seq + len == end)
+			len++; /* the FIN rides with the last data */
+		if (tcp_send_range(st, c, seq, len, now_us) != 0)
+			break; /* out of mbufs: the retransmission timer retries */
+		if (rule == TCP_SACK_NEW) {
+			uint32_t data = tcp_seq_lt(seq, end) ? tcp_seq_min(seq + len, end) - seq : 0;
+
+			tcp_cnt(st, TCP_CNT_BYTES_TX, data);
+			if (!(c->flags & TCPF_RTT_TIMING) && data > 0) {
+				c->flags |= TCPF_RTT_TIMING;
+				c->rtt_seq = seq;
+				c->rtt_start_us = now_us;
+			}
+			c->snd_nxt = c->snd_max = seq + len; /* (C.3) */
+		} else {
+			tcp_cnt(st, TCP_CNT_RETRANSMITS, 1);
+			tcp_cnt(st, TCP_CNT_SACK_RETRANSMITS, 1);
+			if (rule == TCP_SACK_RESCUE) {
+				/* Rule 4: RescueRxt = RecoveryPoint; HighRxt is left alone. */
+				c->sack.rescue_rxt = c->recover;
+				tcp_cnt(st, TCP_CNT_SACK_RESCUE_RETRANSMITS, 1);
+			} else {
+				c->sack.high_rxt = tcp_seq_max(c->sack.high_rxt, seq + len); /* (C.2) */
+			}
+		}
+		pipe += len; /* (C.4) */
+		tcp_arm_rtx(st, c, now_us);
+	}
+}
+
 /*
  * Sends what the windows allow from SND.NXT (RFC 9293 §3.8.6.2.1 with Nagle off, RFC 5681
- * cwnd), the FIN when the data is out, arms the retransmission or persist timer.
+ * cwnd), the FIN when the data is out, arms the retransmission or persist timer. During SACK
+ * recovery the scoreboard decides instead (tcp_sack_output).
  */
 void
 tcp_output(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
@@ -444,52 +538,75 @@ tcp_output(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 	bool fin_wanted = (c->flags & TCPF_FIN_QUEUED) &&
 	                  (c->state == TCP_STATE_FIN_WAIT_1 || c->state == TCP_STATE_CLOSING ||
 	                   c->state == TCP_STATE_LAST_ACK);
+	bool sacked = (c->flags & TCPF_SACK_OK) && c->sack.n > 0;
 
 	if (!tcp_state_synchronized(c->state) || c->state == TCP_STATE_TIME_WAIT)
 		return;
-	for (;;) {
-		/* RFC 3042 limited transmit: one new segment per each of the first two dupacks. */
-		uint32_t lt =
-		        (c->flags & TCPF_IN_RECOVERY) || c->dupacks >= 3 ? 0 : c->dupacks * pmax;
-		uint32_t cw = c->cwnd + lt;
-		uint32_t wnd = c->snd_wnd < cw ? c->snd_wnd : cw;
-		uint32_t flight = c->snd_nxt - c->snd_una;
-		uint32_t usable = wnd > flight ? wnd - flight : 0;
-		uint32_t avail = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
-		uint32_t len = avail < pmax ? avail : pmax;
-		uint8_t flags = 0;
-		bool rtx = tcp_seq_lt(c->snd_nxt, c->snd_max);
+	if ((c->flags & (TCPF_IN_RECOVERY | TCPF_SACK_RECOVERY)) ==
+	    (TCPF_IN_RECOVERY | TCPF_SACK_RECOVERY))
+		tcp_sack_output(st, c, end, fin_wanted, now_us);
+	else
+		for (;;) {
+			/*
+			 * RFC 3042 limited transmit: one new segment per each of the first two
+			 * dupacks. With SACK information RFC 6675 §5 (1.3) replaces it: SACKed
+			 * octets simply do not count as in flight.
+			 */
+			uint32_t lt = (c->flags & TCPF_IN_RECOVERY) || c->dupacks >= 3 || sacked
+			                      ? 0
+			                      : c->dupacks * pmax;
+			uint32_t room = UINT32_MAX;
+			uint32_t cw, flight, pipe, usable, avail, len;
+			uint8_t flags = 0;
+			bool rtx;
 
-		if (len > usable)
-			len = usable;
-		/* The FIN goes with (or right after) the last byte, once, window or not. */
-		if (fin_wanted && c->snd_nxt + len == end && tcp_seq_leq(c->snd_nxt, end) &&
-		    (avail == len))
-			flags |= TCP_FIN;
-		if (len == 0 && !(flags & TCP_FIN))
-			break;
-		if (len > 0 && c->snd_nxt + len == end)
-			flags |= TCP_PSH;
-		if (tcp_send_data(st, c, c->snd_nxt, len, flags, now_us) != 0)
-			break; /* out of mbufs: the retransmission timer retries */
-		if (rtx)
-			tcp_cnt(st, TCP_CNT_RETRANSMITS, 1);
-		if (tcp_seq_gt(c->snd_nxt + len, c->snd_max))
-			tcp_cnt(st, TCP_CNT_BYTES_TX,
-			        c->snd_nxt + len - tcp_seq_max(c->snd_nxt, c->snd_max));
-		/* RFC 6298 §3 / Karn: time one fresh segment at a time. */
-		if (!rtx && !(c->flags & TCPF_RTT_TIMING) && len > 0) {
-			c->flags |= TCPF_RTT_TIMING;
-			c->rtt_seq = c->snd_nxt;
-			c->rtt_start_us = now_us;
+			if (sacked && tcp_seq_lt(c->snd_nxt, c->snd_max))
+				/* RFC 6675 §5.1: after a timeout, resend only what is missing. */
+				c->snd_nxt = tcp_sack_skip(&c->sack, c->snd_nxt, &room);
+			cw = c->cwnd + lt;
+			flight = c->snd_nxt - c->snd_una;
+			pipe = sacked ? flight - tcp_sack_sb_sacked(&c->sack, c->snd_una, c->snd_nxt)
+			              : flight;
+			usable = cw > pipe ? cw - pipe : 0;
+			if (c->snd_wnd < flight)
+				usable = 0;
+			else if (usable > c->snd_wnd - flight)
+				usable = c->snd_wnd - flight;
+			avail = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+			len = avail < pmax ? avail : pmax;
+			rtx = tcp_seq_lt(c->snd_nxt, c->snd_max);
+			if (len > usable)
+				len = usable;
+			if (len > room)
+				len = room;
+			/* The FIN goes with (or right after) the last byte, once, window or not. */
+			if (fin_wanted && c->snd_nxt + len == end && tcp_seq_leq(c->snd_nxt, end) &&
+			    (avail == len))
+				flags |= TCP_FIN;
+			if (len == 0 && !(flags & TCP_FIN))
+				break;
+			if (len > 0 && c->snd_nxt + len == end)
+				flags |= TCP_PSH;
+			if (tcp_send_data(st, c, c->snd_nxt, len, flags, now_us) != 0)
+				break; /* out of mbufs: the retransmission timer retries */
+			if (rtx)
+				tcp_cnt(st, TCP_CNT_RETRANSMITS, 1);
+			if (tcp_seq_gt(c->snd_nxt + len, c->snd_max))
+				tcp_cnt(st, TCP_CNT_BYTES_TX,
+				        c->snd_nxt + len - tcp_seq_max(c->snd_nxt, c->snd_max));
+			/* RFC 6298 §3 / Karn: time one fresh segment at a time. */
+			if (!rtx && !(c->flags & TCPF_RTT_TIMING) && len > 0) {
+				c->flags |= TCPF_RTT_TIMING;
+				c->rtt_seq = c->snd_nxt;
+				c->rtt_start_us = now_us;
+			}
+			c->snd_nxt += len + ((flags & TCP_FIN) ? 1 : 0);
+			if (tcp_seq_gt(c->snd_nxt, c->snd_max))
+				c->snd_max = c->snd_nxt;
+			tcp_arm_rtx(st, c, now_us); /* RFC 6298 §5.1 */
+			if (flags & TCP_FIN)
+				break;
 		}
-		c->snd_nxt += len + ((flags & TCP_FIN) ? 1 : 0);
-		if (tcp_seq_gt(c->snd_nxt, c->snd_max))
-			c->snd_max = c->snd_nxt;
-		tcp_arm_rtx(st, c, now_us); /* RFC 6298 §5.1 */
-		if (flags & TCP_FIN)
-			break;
-	}
 	/* RFC 9293 §3.8.6.1: data waiting on a zero window and nothing in flight -> persist. */
 	if (c->snd_wnd == 0 && tcp_seq_lt(c->snd_nxt, end) && c->snd_una == c->snd_max) {
 		if (c->t_persist == 0) {
@@ -510,6 +627,7 @@ tcp_retransmit_timeout(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us
 	uint32_t pmax;
 
 	tcp_cnt(st, TCP_CNT_RTO_EXPIRED, 1);
+	if (getenv("SACKDBG")) fprintf(stderr, "RTO t=%lu st=%d una=%u nxt=%u max=%u end=%u flags=%#x n=%u dup=%u cwnd=%u wnd=%u rtx=%u sacked=%u hr=%u rec=%u rto=%lu\n", now_us, c->state, c->snd_una-c->iss, c->snd_nxt-c->iss, c->snd_max-c->iss, tcp_data_end(c)-c->iss, c->flags, c->sack.n, c->dupacks, c->cwnd, c->snd_wnd, c->rtx_count, tcp_sack_sb_sacked(&c->sack, c->snd_una, c->snd_max), c->sack.high_rxt - c->iss, c->recover - c->iss, (unsigned long)tcp_rto_current(&c->rto));
 	c->rtx_count++;
 	if (c->state == TCP_STATE_SYN_SENT || c->state == TCP_STATE_SYN_RECEIVED) {
 		if (c->rtx_count > st->p.syn_retries) {
@@ -536,7 +654,14 @@ tcp_retransmit_timeout(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us
 	}
 	/* RFC 6298 §5.5-5.6: back off, go back to SND.UNA; Karn: stop timing. */
 	tcp_rto_backoff(&c->rto);
-	c->flags &= (uint16_t) ~(TCPF_RTT_TIMING | TCPF_IN_RECOVERY);
+	c->flags &= (uint16_t) ~(TCPF_RTT_TIMING | TCPF_IN_RECOVERY | TCPF_SACK_RECOVERY);
+	/*
+	 * RFC 6675 §5.1 leaves it to RFC 2018 §8, which says the SACK information SHOULD be
+	 * expunged on a timeout (the receiver may have reneged). We do: the ACKs that follow the
+	 * retransmission report again what the receiver still holds, and go-back-N skips that
+	 * (tcp_output), so only the first retransmitted segment goes out blind.
+	 */
+	tcp_sack_sb_reset(&c->sack);
 	/* RFC 5681 §3.1 eq. (4) and loss window; RFC 6582 §3.2 step 4: recover = highest sent. */
 	pmax = tcp_seg_payload_max(c);
 	c->ssthresh = flight / 2 > 2 * pmax ? flight / 2 : 2 * pmax;

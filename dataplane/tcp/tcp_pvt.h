@@ -12,6 +12,7 @@
 
 #include "tcp/tcp.h"
 #include "tcp/tcp_rto.h"
+#include "tcp/tcp_sack.h"
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_wheel.h"
 
@@ -42,12 +43,13 @@
 #define TCPF_ACK_DELAYED   0x0020 /* delayed-ACK timer armed */
 #define TCPF_WANT_WRITABLE 0x0040 /* tcp_send returned -EAGAIN */
 #define TCPF_APP_GONE      0x0080 /* closed callback delivered or aborted: no more callbacks */
-#define TCPF_IN_RECOVERY   0x0100 /* NewReno fast recovery (RFC 6582) */
+#define TCPF_IN_RECOVERY   0x0100 /* fast recovery: NewReno (RFC 6582) or SACK (below) */
 #define TCPF_RTT_TIMING    0x0200 /* rtt_seq/rtt_start valid (Karn: not on retransmits) */
 #define TCPF_FREE_PENDING  0x0400 /* released while a callback was running */
 #define TCPF_PASSIVE       0x0800 /* from a listener (SYN-RECEIVED returns nothing to app) */
 #define TCPF_COOKIE        0x1000 /* created from a SYN cookie */
 #define TCPF_SACK_OK       0x2000 /* both sides sent SACK-permitted (RFC 2018 §2) */
+#define TCPF_SACK_RECOVERY 0x4000 /* with TCPF_IN_RECOVERY: RFC 6675 SACK-based recovery */
 
 /* Per-mbuf metadata in a dynamic field: the out-of-order queue. */
 struct tcp_mbuf_meta {
@@ -94,7 +96,10 @@ struct tcp_conn {
 	uint32_t ts_offset, ts_recent, last_ack_sent;
 	uint64_t ts_recent_us;
 
-	/* Congestion control (RFC 5681, RFC 6582) and RTT (RFC 6298). */
+	/*
+	 * Congestion control (RFC 5681, RFC 6582) and RTT (RFC 6298). recover is NewReno's
+	 * "recover" and RFC 6675's RecoveryPoint + 1 (SND.MAX when recovery began).
+	 */
 	uint32_t cwnd, ssthresh, recover;
 	uint16_t dupacks;
 	uint8_t rtx_count, keep_probes;
@@ -102,6 +107,7 @@ struct tcp_conn {
 	struct tcp_rto rto;
 	uint32_t rtt_seq;
 	uint64_t rtt_start_us;
+	struct tcp_sack_sb sack; /* the peer's SACK blocks (RFC 6675 §3); TCPF_SACK_OK only */
 
 	/* Deadlines in µs, 0 = off; the wheel entry is at the earliest one. */
 	uint64_t t_rtx, t_delack, t_persist, t_keep, t_2msl;
@@ -156,9 +162,12 @@ struct tcp_seg {
 	uint16_t hlen;
 	uint8_t flags;
 	bool has_mss, has_ws, has_ts, sack_perm;
+	bool has_sack; /* a SACK option was present (even with no usable block) */
+	uint8_t nsack;
 	uint16_t mss;
 	uint8_t ws;
 	uint32_t tsval, tsecr;
+	struct tcp_sack_blk sack[TCP_SACK_OPT_MAX]; /* as received, not validated */
 };
 
 static inline struct tcp_mbuf_meta *
@@ -232,6 +241,12 @@ int tcp_send_ack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us);
 int tcp_send_rst_conn(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us);
 int tcp_send_data(struct tcp_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len,
                   uint8_t flags, uint64_t now_us);
+/*
+ * Sends [seq, seq+len) of sequence space: the data part from the send queue, plus the FIN
+ * when the range covers the octet after the data. Returns 0 or -ENOBUFS.
+ */
+int tcp_send_range(struct tcp_stack *st, struct tcp_conn *c, uint32_t seq, uint32_t len,
+                   uint64_t now_us);
 int tcp_send_ctl(struct tcp_stack *st, const struct tcp_tuple *t, uint32_t seq, uint32_t ack,
                  uint8_t flags, uint16_t wnd, uint64_t now_us);
 int tcp_send_cookie_synack(struct tcp_stack *st, const struct tcp_tuple *t,

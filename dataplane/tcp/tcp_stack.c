@@ -548,7 +548,8 @@ tcp_stack_dump(const struct tcp_stack *st, FILE *f, uint32_t max)
 		fprintf(f,
 		        "conn %u %s %u->%u una=%u nxt=%u max=%u end=%u wnd=%u cwnd=%u ssthresh=%u "
 		        "dup=%u rcv_nxt=%u adv=%u unread=%u ooo=%u rtx=%lu persist=%lu delack=%lu "
-		        "keep=%lu 2msl=%lu rto=%lu backoff=%u rtx_count=%u flags=%#x now=%lu\n",
+		        "keep=%lu 2msl=%lu rto=%lu backoff=%u rtx_count=%u flags=%#x sack=%u/%u "
+		        "now=%lu\n",
 		        i, tcp_state_names[c->state], c->t.local_port, c->t.remote_port,
 		        c->snd_una - c->iss, c->snd_nxt - c->iss, c->snd_max - c->iss,
 		        tcp_data_end(c) - c->iss, c->snd_wnd, c->cwnd, c->ssthresh, c->dupacks,
@@ -556,7 +557,9 @@ tcp_stack_dump(const struct tcp_stack *st, FILE *f, uint32_t max)
 		        (unsigned long)c->t_rtx, (unsigned long)c->t_persist,
 		        (unsigned long)c->t_delack, (unsigned long)c->t_keep,
 		        (unsigned long)c->t_2msl, (unsigned long)c->rto.rto_us, c->rto.backoff,
-		        c->rtx_count, c->flags, (unsigned long)st->now_us);
+		        c->rtx_count, c->flags, c->sack.n,
+		        tcp_sack_sb_sacked(&c->sack, c->snd_una, c->snd_max),
+		        (unsigned long)st->now_us);
 	}
 }
 

@@ -10,6 +10,9 @@ independent MSRP participants (msrp_peer.py, Linux TCP) on the media side.
      wrapped in CPIM with From = alice's identity (SWX-04); bob's reaches alice and carol.
   3. an INVITE to an unknown conference -> 404; an offer without MSRP media -> 488.
   4. the participants BYE: the legs and the conference leave the data plane.
+  5. a URI-list INVITE (RFC 5366) to the factory: the focus invites the listed users (SIPp
+     UAS), the switch connects to their MSRP listeners; deleting the conference in the data
+     plane makes the focus BYE them.
 
 Usage: test_focus_e2e.py BUILD_DIR SRC_DIR (as root). MSW_BUILD_ROOT / MSW_SRC_ROOT work too.
 """
@@ -18,9 +21,11 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -111,6 +116,14 @@ controlplane = { sip_address = "10.83.0.1"; sip_port = 5060; };
         return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), log
 
     def stop(self):
+        if FAILS:
+            for name in ("cp.log", "dp.log"):
+                try:
+                    with open(os.path.join(self.tmp, name)) as fh:
+                        for line in fh.readlines()[-15:]:
+                            print("# %s: %s" % (name, line.rstrip()))
+                except OSError:
+                    pass
         for p in (self.cp, self.dp):
             if p is not None and p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -143,6 +156,85 @@ def focus_line(line):
     """'FOCUS conf=ID path=URI' -> (ID, URI)."""
     parts = dict(p.split("=", 1) for p in line.split()[1:])
     return parts["conf"], parts["path"]
+
+
+def listener(name, port, path):
+    """An MSRP participant that waits for the switch to connect (the focus dials out)."""
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("10.83.0.1", port))
+    ls.listen(1)
+    ls.settimeout(15)
+    p = msrp_peer.Peer(name, path, None)
+
+    def accept():
+        try:
+            conn, _ = ls.accept()
+        except OSError:
+            return
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        p.sock = conn
+        p._read_loop()
+    p.reader = threading.Thread(target=accept, daemon=True)
+    p.reader.start()
+    return p, ls
+
+
+def uri_list(env, peers):
+    """5. URI-list INVITE (RFC 5366): the focus invites the listed users (dial-out)."""
+    dave, ls_d = listener("dave", 40021, "msrp://10.83.0.1:40021/daves1;tcp")
+    erin, ls_e = listener("erin", 40022, "msrp://10.83.0.1:40022/erins1;tcp")
+    peers += [dave, erin]
+    ud, lud = env.sipp("focus_invited_uas.xml", 5082,
+                       {"msrp_port": "40021", "msrp_uri": dave.my_uri}, name="dave")
+    ue, lue = env.sipp("focus_invited_uas.xml", 5083,
+                       {"msrp_port": "40022", "msrp_uri": erin.my_uri}, name="erin")
+    time.sleep(0.3)
+    sa, la = env.sipp("focus_list_uac.xml", 5081,
+                      {"conf": "conf-factory", "user": "frank", "msrp_port": "40020",
+                       "invitee1": "sip:dave@10.83.0.1:5082",
+                       "invitee2": "sip:erin@10.83.0.1:5083"}, hold_ms=4000, name="frank")
+    line = wait_log(la, "FOCUS")
+    inv = [wait_log(lud, "INVITED"), wait_log(lue, "INVITED")]
+    tap(line is not None and all(inv),
+        "URI-list INVITE: the initiator gets 200 (;isfocus), each listed user is INVITEd once "
+        "with an a=setup:active MSRP offer (%s)" % inv,
+        (open(la + ".err").read() if os.path.exists(la + ".err") else "") + str(line))
+    if line is None or not all(inv):
+        return
+    conf_id, path_f = focus_line(line)
+    frank = msrp_peer.Peer("frank", "msrp://10.83.0.1:40020/franks1;tcp", path_f)
+    frank.connect("10.83.0.2", 2855)
+    peers.append(frank)
+    tid = msrp_peer.new_ident()
+    data = msrp_peer.build_request(tid, "SEND", [frank.to_uri], [frank.my_uri],
+                                   [("Message-ID", "bind-frank")], None)
+    with frank.cv:
+        frank.sent[tid] = ("SEND", "bind-frank", 0)
+        frank.sent_order.append(tid)
+    frank.send_raw(data)
+    # The switch dialled dave and erin and bound their sessions with a bodiless SEND.
+    bound = frank.wait_responses([tid], 5) and dave.wait(lambda: dave.requests, 10) and \
+        erin.wait(lambda: erin.requests, 10)
+    tap(bound, "the switch connects to each invited user's a=path and binds (RFC 4975 5.4)")
+    mid, _ = frank.send_message(b"welcome, both of you", content_type="text/plain")
+    tap(dave.wait_message(mid, 5) and erin.wait_message(mid, 5),
+        "the initiator's message reaches both invited users")
+    code = sa.wait(30)
+    rc, _ = env.ctl("conf", "delete", conf_id)
+    codes = []
+    for u in (ud, ue):
+        try:
+            codes.append(u.wait(20))
+        except subprocess.TimeoutExpired:
+            u.kill()
+            codes.append("timeout")
+    tap(code == 0 and rc == 0 and codes == [0, 0],
+        "deleting the conference in the data plane makes the focus BYE the invited users "
+        "(sipp exits %s %s, mswctl %d)" % (code, codes, rc),
+        "".join(open(x + ".err").read() for x in (la, lud, lue) if os.path.exists(x + ".err")))
+    for s in (ls_d, ls_e):
+        s.close()
 
 
 def main():
@@ -257,6 +349,7 @@ def main():
                 break
             time.sleep(0.1)
         tap(empty, "after the last BYE the conference is gone from the data plane", out)
+        uri_list(env, peers)
     finally:
         for p in peers:
             p.close()

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * TCP building blocks that need no EAL: sequence arithmetic (RFC 9293 §3.4), the timer
- * wheel, RFC 6298 RTO computation, SipHash, RFC 6528 ISNs and SYN cookies.
+ * wheel, RFC 6298 RTO computation, SipHash, RFC 6528 ISNs and SYN cookies, the RFC 6675 SACK
+ * scoreboard (Update, IsLost, SetPipe, NextSeg).
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "tcp/tcp.h"
 #include "tcp/tcp_isn.h"
 #include "tcp/tcp_rto.h"
+#include "tcp/tcp_sack.h"
 #include "tcp/tcp_seq.h"
 #include "tcp/tcp_wheel.h"
 
@@ -300,4 +302,258 @@ Test(tcp_chain, split_between_segments)
 	cr_assert_null(m, "everything taken");
 	cr_assert_eq(part->pkt_len, 600);
 	cr_assert_eq(part->nb_segs, 3);
+}
+
+/* ---- RFC 6675 scoreboard ---- */
+
+static void
+sb_add(struct tcp_sack_sb *sb, uint32_t start, uint32_t end, uint32_t want_newly,
+       bool want_forgot)
+{
+	bool forgot;
+
+	cr_assert_eq(tcp_sack_sb_add(sb, start, end, &forgot), want_newly, "add [%u, %u)", start,
+	             end);
+	cr_assert_eq(forgot, want_forgot, "add [%u, %u)", start, end);
+}
+
+static void
+sb_expect(const struct tcp_sack_sb *sb, const uint32_t *pairs, uint8_t n)
+{
+	cr_assert_eq(sb->n, n, "%u ranges, want %u", sb->n, n);
+	for (uint8_t i = 0; i < n; i++) {
+		cr_assert_eq(sb->blk[i].start, pairs[2 * i], "range %u start %u", i,
+		             sb->blk[i].start);
+		cr_assert_eq(sb->blk[i].end, pairs[2 * i + 1], "range %u end %u", i, sb->blk[i].end);
+	}
+}
+
+Test(tcp_sack, update_merges_and_counts_new_octets)
+{
+	struct tcp_sack_sb sb = {0};
+
+	sb_add(&sb, 2000, 3000, 1000, false);
+	sb_add(&sb, 4000, 5000, 1000, false);
+	sb_add(&sb, 3000, 4000, 1000, false); /* touches both: one range */
+	sb_expect(&sb, (const uint32_t[]){2000, 5000}, 1);
+	sb_add(&sb, 2500, 3500, 0, false); /* repeated (or a D-SACK inside): nothing new */
+	sb_add(&sb, 1500, 2500, 500, false);
+	sb_add(&sb, 6000, 7000, 1000, false);
+	sb_add(&sb, 8000, 9000, 1000, false);
+	/* Spans two ranges and the gaps between: 3000 octets, 1500 of them new. */
+	sb_add(&sb, 5500, 8500, 1500, false);
+	sb_expect(&sb, (const uint32_t[]){1500, 5000, 5500, 9000}, 2);
+	cr_assert_eq(tcp_sack_sb_sacked(&sb, 0, 10000), 7000);
+	cr_assert_eq(tcp_sack_sb_sacked(&sb, 4500, 6000), 1000);
+}
+
+Test(tcp_sack, full_scoreboard_forgets_the_highest_range)
+{
+	struct tcp_sack_sb sb = {0};
+
+	for (uint32_t k = 1; k <= TCP_SACK_SB_MAX; k++)
+		sb_add(&sb, k * 1000 + 100, k * 1000 + 200, 100, false);
+	/* A new highest range is not recorded, but it was news (a duplicate ACK). */
+	sb_add(&sb, 9100, 9200, 100, true);
+	cr_assert_eq(sb.n, TCP_SACK_SB_MAX);
+	cr_assert_eq(sb.blk[TCP_SACK_SB_MAX - 1].start, 8100);
+	/* A new lowest one pushes the highest out. */
+	sb_add(&sb, 500, 600, 100, true);
+	cr_assert_eq(sb.n, TCP_SACK_SB_MAX);
+	cr_assert_eq(sb.blk[0].start, 500);
+	cr_assert_eq(sb.blk[TCP_SACK_SB_MAX - 1].start, 7100);
+	/* Merging needs no room: [1100, 1200) and [2100, 2200) join. */
+	sb_add(&sb, 1200, 2100, 900, false);
+	cr_assert_eq(sb.n, TCP_SACK_SB_MAX - 1);
+	cr_assert_eq(sb.blk[1].start, 1100);
+	cr_assert_eq(sb.blk[1].end, 2200);
+}
+
+Test(tcp_sack, cumulative_ack_trims_and_detects_reneging)
+{
+	struct tcp_sack_sb sb = {0};
+	bool forgot;
+
+	tcp_sack_sb_add(&sb, 2000, 3000, &forgot);
+	tcp_sack_sb_add(&sb, 4000, 5000, &forgot);
+	cr_assert(!tcp_sack_sb_acked(&sb, 1500));
+	cr_assert_eq(sb.n, 2);
+	cr_assert(!tcp_sack_sb_acked(&sb, 3000)); /* the hole was filled: range acknowledged */
+	sb_expect(&sb, (const uint32_t[]){4000, 5000}, 1);
+	/* RFC 2018 §8: the ACK stops at the start of SACKed data the receiver dropped. */
+	cr_assert(tcp_sack_sb_acked(&sb, 4000));
+	tcp_sack_sb_add(&sb, 6000, 7000, &forgot);
+	cr_assert(tcp_sack_sb_acked(&sb, 6500)); /* or inside it */
+	/* Across the sequence wrap. */
+	tcp_sack_sb_reset(&sb);
+	tcp_sack_sb_add(&sb, 0xfffffff0u, 0x10, &forgot);
+	cr_assert(!tcp_sack_sb_acked(&sb, 0xffffff00u));
+	cr_assert(tcp_sack_sb_acked(&sb, 0));
+}
+
+Test(tcp_sack, islost_three_segments_or_two_smss_of_bytes)
+{
+	struct tcp_sack_sb sb = {0};
+	bool forgot;
+
+	/* Three small segments SACKed above: DupThresh discontiguous sequences. */
+	tcp_sack_sb_add(&sb, 1000, 1100, &forgot);
+	tcp_sack_sb_add(&sb, 2000, 2100, &forgot);
+	cr_assert(!tcp_sack_is_lost(&sb, 0, 1000));
+	tcp_sack_sb_add(&sb, 3000, 3100, &forgot);
+	cr_assert(tcp_sack_is_lost(&sb, 0, 1000));
+	cr_assert(!tcp_sack_is_lost(&sb, 1500, 1000)); /* only two above */
+	/* Bytes: exactly 2 SMSS is not more than (DupThresh - 1) * SMSS. */
+	tcp_sack_sb_reset(&sb);
+	tcp_sack_sb_add(&sb, 1000, 3000, &forgot);
+	cr_assert(!tcp_sack_is_lost(&sb, 0, 1000));
+	tcp_sack_sb_add(&sb, 3000, 3001, &forgot);
+	cr_assert(tcp_sack_is_lost(&sb, 0, 1000));
+	/* Octets above seq only: inside the range, part of it counts. */
+	cr_assert(!tcp_sack_is_lost(&sb, 1500, 1000));
+	cr_assert(!tcp_sack_is_lost(&sb, 5000, 1000));
+}
+
+/* SetPipe() octet by octet, as RFC 6675 §4 words it. */
+static uint32_t
+pipe_reference(const struct tcp_sack_sb *sb, uint32_t una, uint32_t high_data, uint32_t smss)
+{
+	uint32_t pipe = 0;
+
+	for (uint32_t s = una; s != high_data; s++) {
+		if (tcp_sack_sb_sacked(sb, s, s + 1) != 0)
+			continue;
+		if (!tcp_sack_is_lost(sb, s, smss))
+			pipe++;
+		if (tcp_seq_lt(s, sb->high_rxt))
+			pipe++;
+	}
+	return pipe;
+}
+
+Test(tcp_sack, pipe_example_and_randomized_against_octet_walk)
+{
+	struct tcp_sack_sb sb = {0};
+	bool forgot;
+
+	/* Holes [0,1000) and [2000,3000) are lost (>= 3 ranges above), the rest in flight. */
+	for (uint32_t k = 1; k <= 7; k += 2)
+		tcp_sack_sb_add(&sb, k * 1000, k * 1000 + 1000, &forgot);
+	sb.high_rxt = 0;
+	cr_assert_eq(tcp_sack_pipe(&sb, 0, 10000, 1000), 1000 + 1000 + 2000);
+	sb.high_rxt = 3000; /* both lost holes retransmitted */
+	cr_assert_eq(tcp_sack_pipe(&sb, 0, 10000, 1000), 6000);
+
+	srand(11);
+	for (int round = 0; round < 2000; round++) {
+		uint32_t base = (round & 1) ? 0xfffffe00u : 1000; /* half of them across the wrap */
+		uint32_t smss = 10 + (uint32_t)rand() % 40;
+		uint32_t high = base + 50 + (uint32_t)rand() % 400;
+
+		tcp_sack_sb_reset(&sb);
+		for (int k = rand() % 12; k > 0; k--) {
+			uint32_t a = base + 1 + (uint32_t)rand() % (high - base - 1);
+			uint32_t len = 1 + (uint32_t)rand() % 60;
+
+			if (tcp_seq_gt(a + len, high))
+				len = high - a;
+			tcp_sack_sb_add(&sb, a, a + len, &forgot);
+		}
+		sb.high_rxt = base + (uint32_t)rand() % (high - base + 1);
+		cr_assert_eq(tcp_sack_pipe(&sb, base, high, smss),
+		             pipe_reference(&sb, base, high, smss), "round %d", round);
+	}
+}
+
+Test(tcp_sack, nextseg_rules_in_order)
+{
+	struct tcp_sack_sb sb = {0};
+	struct tcp_sack_snd in = {.una = 0,
+	                          .high_data = 10000,
+	                          .data_end = 10000,
+	                          .smss = 1000,
+	                          .recovery_point = 10000};
+	uint32_t seq, len;
+	bool forgot;
+
+	for (uint32_t k = 1; k <= 7; k += 2)
+		tcp_sack_sb_add(&sb, k * 1000, k * 1000 + 1000, &forgot);
+	/* After (4.3): [0, 1000) resent, HighRxt = RescueRxt = its last octet. */
+	sb.high_rxt = sb.rescue_rxt = 1000;
+	/* Rule 1: [2000, 3000) has three ranges above it. */
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_LOST);
+	cr_assert(seq == 2000 && len == 1000);
+	sb.high_rxt = 3000;
+	/* [4000, 5000) is not lost: new data first (rule 2), then that hole (rule 3). */
+	in.new_avail = 500;
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_NEW);
+	cr_assert(seq == 10000 && len == 500);
+	in.new_avail = 0;
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_UNSACKED);
+	cr_assert(seq == 4000 && len == 1000);
+	sb.high_rxt = 7000;
+	/* Every hole resent; rule 4 waits for HighACK > RescueRxt. */
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_NONE);
+	/* Later: SND.UNA at 3000, [3000, 3500) resent, [3500, 4000) SACKed. */
+	in.una = 3000;
+	tcp_sack_sb_reset(&sb);
+	tcp_sack_sb_add(&sb, 3500, 4000, &forgot);
+	sb.high_rxt = 3500;
+	/* Tail [4000, 10000) unSACKed below RecoveryPoint: the last segment of it. */
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_RESCUE);
+	cr_assert(seq == 9000 && len == 1000);
+	/* With the FIN as the last octet, the segment is the last 1000 bytes plus the FIN. */
+	in.data_end = 9999;
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_RESCUE);
+	cr_assert(seq == 8999 && len == 1001);
+	/* Data sent during recovery (above RecoveryPoint) is never rescued. */
+	in.recovery_point = 4000;
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_NONE);
+	/* Once RescueRxt = RecoveryPoint, no second rescue in this recovery. */
+	in.recovery_point = 10000;
+	sb.rescue_rxt = in.recovery_point;
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_NONE);
+}
+
+Test(tcp_sack, nextseg_large_hole_goes_segment_by_segment)
+{
+	struct tcp_sack_sb sb = {0};
+	struct tcp_sack_snd in = {.una = 0,
+	                          .high_data = 9000,
+	                          .data_end = 9000,
+	                          .smss = 1000,
+	                          .recovery_point = 9000};
+	uint32_t seq, len;
+	bool forgot;
+
+	tcp_sack_sb_add(&sb, 5000, 6000, &forgot);
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_UNSACKED);
+	cr_assert(seq == 0 && len == 1000);
+	tcp_sack_sb_add(&sb, 6500, 6600, &forgot);
+	tcp_sack_sb_add(&sb, 7000, 7100, &forgot);
+	sb.high_rxt = 1000;
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_LOST);
+	cr_assert(seq == 1000 && len == 1000);
+	sb.high_rxt = 4500;
+	cr_assert_eq(tcp_sack_next_seg(&sb, &in, &seq, &len), TCP_SACK_LOST);
+	cr_assert(seq == 4500 && len == 500); /* never into SACKed octets */
+}
+
+Test(tcp_sack, skip_sacked_ranges_after_timeout)
+{
+	struct tcp_sack_sb sb = {0};
+	uint32_t room;
+	bool forgot;
+
+	tcp_sack_sb_add(&sb, 1000, 2000, &forgot);
+	tcp_sack_sb_add(&sb, 3000, 4000, &forgot);
+	cr_assert_eq(tcp_sack_skip(&sb, 500, &room), 500);
+	cr_assert_eq(room, 500);
+	cr_assert_eq(tcp_sack_skip(&sb, 1000, &room), 2000);
+	cr_assert_eq(room, 1000);
+	cr_assert_eq(tcp_sack_skip(&sb, 1500, &room), 2000);
+	cr_assert_eq(tcp_sack_skip(&sb, 3500, &room), 4000);
+	cr_assert_eq(room, UINT32_MAX);
+	cr_assert_eq(tcp_sack_skip(&sb, 4500, &room), 4500);
+	cr_assert_eq(room, UINT32_MAX);
 }

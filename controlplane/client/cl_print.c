@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include "client/cl_print.h"
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629 §4), 0 when invalid. */
+static size_t
+cl_utf8_len(const uint8_t *p, size_t len)
+{
+	uint8_t c = p[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and code points above U+10FFFF are invalid. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void
+cl_json_str(FILE *f, const uint8_t *p, size_t len)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < len;) {
+		uint8_t c = p[i];
+		size_t n;
+
+		if (c == '"' || c == '\\') {
+			fputc('\\', f);
+			fputc(c, f);
+			i++;
+		} else if (c == '\n') {
+			fputs("\\n", f);
+			i++;
+		} else if (c == '\r') {
+			fputs("\\r", f);
+			i++;
+		} else if (c == '\t') {
+			fputs("\\t", f);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\u%04x", c);
+			i++;
+		} else if ((n = cl_utf8_len(p + i, len - i)) == 0) {
+			fputs("\\ufffd", f);
+			i++;
+		} else {
+			fwrite(p + i, 1, n, f);
+			i += n;
+		}
+	}
+	fputc('"', f);
+}
+
+static void
+cl_json_cstr(FILE *f, const char *s)
+{
+	cl_json_str(f, (const uint8_t *)(s != NULL ? s : ""), s != NULL ? strlen(s) : 0);
+}
+
+void
+cl_term_str(FILE *f, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		uint8_t c = p[i];
+		size_t n;
+
+		if (c == '\t') {
+			fputc(c, f);
+			i++;
+		} else if (c == '\r' && i + 1 < len && p[i + 1] == '\n') {
+			i++; /* CRLF: the newline below */
+		} else if (c == '\n') {
+			/* A multi-line message stays visibly one message. */
+			fputs(i + 1 < len ? "\n  " : "", f);
+			i++;
+		} else if (c < 0x20 || c == 0x7f || (n = cl_utf8_len(p + i, len - i)) == 0) {
+			/* ESC and friends would let a participant drive the terminal. */
+			fputc('?', f);
+			i++;
+		} else if (n == 2 && c == 0xc2 && p[i + 1] < 0xa0) {
+			fputc('?', f); /* C1 controls (U+0080..U+009F) */
+			i += n;
+		} else {
+			fwrite(p + i, 1, n, f);
+			i += n;
+		}
+	}
+}
+
+static void
+cl_term_cstr(FILE *f, const char *s)
+{
+	cl_term_str(f, (const uint8_t *)s, strlen(s));
+}
+
+static void
+cl_end(const struct cl_printer *p)
+{
+	fputc('\n', p->f);
+	fflush(p->f);
+}
+
+void
+cl_print_joined(const struct cl_printer *p, const char *conf_uri, const char *conf_id,
+                bool created, const char *local_path, const char *remote_path)
+{
+	if (p->json) {
+		fputs("{\"event\":\"joined\",\"conference\":", p->f);
+		cl_json_cstr(p->f, conf_uri);
+		fputs(",\"conf_id\":", p->f);
+		cl_json_cstr(p->f, conf_id);
+		fprintf(p->f, ",\"created\":%s,\"local_path\":", created ? "true" : "false");
+		cl_json_cstr(p->f, local_path);
+		fputs(",\"remote_path\":", p->f);
+		cl_json_cstr(p->f, remote_path);
+		fputc('}', p->f);
+	} else {
+		fputs("*** joined ", p->f);
+		cl_term_cstr(p->f, conf_uri);
+		if (created) {
+			fputs(" (others join with --join ", p->f);
+			cl_term_cstr(p->f, conf_id);
+			fputc(')', p->f);
+		}
+	}
+	cl_end(p);
+}
+
+void
+cl_print_message(const struct cl_printer *p, const char *message_id,
+                 const struct cl_msg_view *v, const char *saved)
+{
+	bool text = cl_type_is_text(v->content_type);
+
+	if (p->json) {
+		fputs("{\"event\":\"message\",\"from\":", p->f);
+		cl_json_str(p->f, v->from_uri.p, v->from_uri.len);
+		fputs(",\"alias\":", p->f);
+		cl_json_cstr(p->f, v->from_display);
+		fputs(",\"content_type\":", p->f);
+		cl_json_str(p->f, v->content_type.p, v->content_type.len);
+		if (text) {
+			fputs(",\"text\":", p->f);
+			cl_json_str(p->f, v->content.p, v->content.len);
+		}
+		fprintf(p->f, ",\"bytes\":%u,\"message_id\":", v->content.len);
+		cl_json_cstr(p->f, message_id);
+		if (v->filename[0] != '\0') {
+			fputs(",\"filename\":", p->f);
+			cl_json_cstr(p->f, v->filename);
+		}
+		if (saved != NULL) {
+			fputs(",\"file\":", p->f);
+			cl_json_cstr(p->f, saved);
+		}
+		fputc('}', p->f);
+		cl_end(p);
+		return;
+	}
+	/* "<alias or from>: text" */
+	if (v->from_display[0] != '\0')
+		cl_term_cstr(p->f, v->from_display);
+	else if (v->from_uri.len > 0)
+		cl_term_str(p->f, v->from_uri.p, v->from_uri.len);
+	else
+		fputs("?", p->f);
+	fputs(": ", p->f);
+	if (text) {
+		cl_term_str(p->f, v->content.p, v->content.len);
+	} else {
+		fputs("[file", p->f);
+		if (v->filename[0] != '\0') {
+			fputs(" ", p->f);
+			cl_term_cstr(p->f, v->filename);
+		}
+		fprintf(p->f, ", %u bytes, ", v->content.len);
+		cl_term_str(p->f, v->content_type.p, v->content_type.len);
+		if (saved != NULL) {
+			fputs(", saved as ", p->f);
+			cl_term_cstr(p->f, saved);
+		}
+		fputc(']', p->f);
+	}
+	cl_end(p);
+}
+
+void
+cl_print_sent(const struct cl_printer *p, const char *message_id, uint64_t bytes)
+{
+	if (!p->json)
+		return; /* the person typed it: no echo */
+	fputs("{\"event\":\"sent\",\"message_id\":", p->f);
+	cl_json_cstr(p->f, message_id);
+	fprintf(p->f, ",\"bytes\":%llu}", (unsigned long long)bytes);
+	cl_end(p);
+}
+
+void
+cl_print_send_failed(const struct cl_printer *p, const char *message_id, uint16_t status,
+                     const char *reason)
+{
+	if (p->json) {
+		fputs("{\"event\":\"send_failed\",\"message_id\":", p->f);
+		cl_json_cstr(p->f, message_id);
+		fprintf(p->f, ",\"status\":%u,\"reason\":", status);
+		cl_json_cstr(p->f, reason);
+		fputc('}', p->f);
+	} else {
+		fprintf(p->f, "*** message %s not delivered: ", message_id);
+		cl_term_cstr(p->f, reason != NULL ? reason : "");
+	}
+	cl_end(p);
+}
+
+static const char *
+cl_report_kind_name(enum cl_report_kind k)
+{
+	return k == CL_REPORT_FINAL ? "final" : k == CL_REPORT_SUCCESS ? "success" : "failure";
+}
+
+void
+cl_print_report(const struct cl_printer *p, const struct cl_msrp_ev *ev)
+{
+	const struct fdr_report *r = ev->final;
+	uint8_t uri[1024];
+
+	if (p->json) {
+		fprintf(p->f, "{\"event\":\"report\",\"kind\":\"%s\",\"message_id\":",
+		        cl_report_kind_name(ev->report));
+		cl_json_cstr(p->f, ev->message_id);
+		fprintf(p->f, ",\"status\":%u", ev->status);
+		if (r != NULL) {
+			fputs(",\"recipients\":[", p->f);
+			for (uint32_t i = 0; i < r->n_rcpt; i++) {
+				ssize_t n = fdr_unescape(r->rcpt[i].uri, uri, sizeof(uri));
+
+				fprintf(p->f, "%s{\"uri\":", i > 0 ? "," : "");
+				cl_json_str(p->f, uri, n > 0 ? (size_t)n : 0);
+				fprintf(p->f, ",\"status\":%u,\"outcome\":\"%s\"}",
+				        r->rcpt[i].status,
+				        fdr_outcome_name((enum fdr_outcome)r->rcpt[i].outcome));
+			}
+			fputc(']', p->f);
+		}
+		fputc('}', p->f);
+		cl_end(p);
+		return;
+	}
+	fprintf(p->f, "*** %s report for %s:", cl_report_kind_name(ev->report), ev->message_id);
+	if (r == NULL)
+		fprintf(p->f, " status %u", ev->status);
+	for (uint32_t i = 0; r != NULL && i < r->n_rcpt; i++) {
+		ssize_t n = fdr_unescape(r->rcpt[i].uri, uri, sizeof(uri));
+
+		fputs(i > 0 ? ", " : " ", p->f);
+		cl_term_str(p->f, uri, n > 0 ? (size_t)n : 0);
+		fprintf(p->f, " %s (%u)", fdr_outcome_name((enum fdr_outcome)r->rcpt[i].outcome),
+		        r->rcpt[i].status);
+	}
+	cl_end(p);
+}
+
+void
+cl_print_aborted(const struct cl_printer *p, const char *message_id, uint16_t status,
+                 const char *reason)
+{
+	if (p->json) {
+		fputs("{\"event\":\"aborted\",\"message_id\":", p->f);
+		cl_json_cstr(p->f, message_id);
+		fprintf(p->f, ",\"status\":%u,\"reason\":", status);
+		cl_json_cstr(p->f, reason);
+		fputc('}', p->f);
+	} else {
+		fputs("*** incoming message dropped: ", p->f);
+		cl_term_cstr(p->f, reason != NULL ? reason : "");
+	}
+	cl_end(p);
+}
+
+void
+cl_print_left(const struct cl_printer *p, const char *reason, uint32_t received)
+{
+	if (p->json) {
+		fputs("{\"event\":\"left\",\"reason\":", p->f);
+		cl_json_cstr(p->f, reason);
+		fprintf(p->f, ",\"received\":%u}", received);
+	} else {
+		fputs("*** left: ", p->f);
+		cl_term_cstr(p->f, reason);
+	}
+	cl_end(p);
+}
+
+void
+cl_print_error(const struct cl_printer *p, uint16_t status, const char *reason)
+{
+	if (p->json) {
+		fprintf(p->f, "{\"event\":\"error\",\"status\":%u,\"reason\":", status);
+		cl_json_cstr(p->f, reason);
+		fputc('}', p->f);
+		cl_end(p);
+	}
+	/* A person (or a script's log) always sees why the client gave up. */
+	fprintf(stderr, "msw-client: %s\n", reason);
+}
+
+void
+cl_print_info(const struct cl_printer *p, const char *text)
+{
+	if (p->json)
+		return;
+	fputs("*** ", p->f);
+	cl_term_cstr(p->f, text);
+	cl_end(p);
+}
