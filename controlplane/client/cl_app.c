@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sofia-sip/su_log.h>
 #include <sofia-sip/su_wait.h>
 
 #include "cfg/cfg.h"
@@ -83,7 +85,8 @@ struct cl_app {
 	bool stdin_open;
 	bool interactive; /* stdin is a terminal */
 	int in_fd;
-	bool in_fd_ours;    /* reopened: close it; else restore in_flags on fd 0 */
+	bool in_fd_ours;   /* reopened: close it */
+	bool in_flags_set; /* fd 0 itself was made non-blocking: restore in_flags */
 	int in_flags;
 	int in_reg;
 	su_wait_t in_wait;
@@ -95,7 +98,7 @@ struct cl_app {
 	uint64_t idle_since_ms; /* everything sent and acknowledged since then (0: not) */
 	uint64_t leave_deadline_ms;
 	int exit_code;
-	const char *leave_reason;
+	char leave_reason[256];
 	bool left_printed;
 	bool shutting_down;
 	bool finished;
@@ -144,15 +147,15 @@ cl_file_type_guess(const char *path)
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-	        {"txt", "text/plain"},        {"md", "text/markdown"},
-	        {"html", "text/html"},        {"htm", "text/html"},
-	        {"csv", "text/csv"},          {"json", "application/json"},
-	        {"xml", "application/xml"},   {"pdf", "application/pdf"},
-	        {"png", "image/png"},         {"jpg", "image/jpeg"},
-	        {"jpeg", "image/jpeg"},       {"gif", "image/gif"},
-	        {"webp", "image/webp"},       {"mp3", "audio/mpeg"},
-	        {"mp4", "video/mp4"},         {"zip", "application/zip"},
-	        {"gz", "application/gzip"},   {"vcf", "text/vcard"},
+	        {"txt", "text/plain"},      {"md", "text/markdown"},
+	        {"html", "text/html"},      {"htm", "text/html"},
+	        {"csv", "text/csv"},        {"json", "application/json"},
+	        {"xml", "application/xml"}, {"pdf", "application/pdf"},
+	        {"png", "image/png"},       {"jpg", "image/jpeg"},
+	        {"jpeg", "image/jpeg"},     {"gif", "image/gif"},
+	        {"webp", "image/webp"},     {"mp3", "audio/mpeg"},
+	        {"mp4", "video/mp4"},       {"zip", "application/zip"},
+	        {"gz", "application/gzip"}, {"vcf", "text/vcard"},
 	};
 	const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
 
@@ -173,7 +176,7 @@ cl_print_left_once(struct cl_app *a)
 	if (a->left_printed || !a->joined)
 		return;
 	a->left_printed = true;
-	cl_print_left(&a->pr, a->leave_reason != NULL ? a->leave_reason : "left", a->received);
+	cl_print_left(&a->pr, a->leave_reason[0] != '\0' ? a->leave_reason : "left", a->received);
 }
 
 /* The dialog is over (or never was): shut nua down; the loop ends when it is done. */
@@ -196,7 +199,7 @@ cl_leave(struct cl_app *a, const char *reason, int code)
 	if (a->st == CL_ST_LEAVING)
 		return;
 	a->st = CL_ST_LEAVING;
-	a->leave_reason = reason;
+	snprintf(a->leave_reason, sizeof(a->leave_reason), "%s", reason);
 	a->leave_deadline_ms = cl_now_ms() + CL_LEAVE_WAIT_MS;
 	cl_stdin_stop(a);
 	LOG(cl_log, INFO, "leaving: %s", reason);
@@ -251,6 +254,16 @@ cl_check(struct cl_app *a)
 
 /* ---- sending ---- */
 
+/* A final report may take --timeout from its message, even one typed long after joining. */
+static void
+cl_report_deadline(struct cl_app *a)
+{
+	uint64_t d = cl_now_ms() + a->o->timeout_ms;
+
+	if (a->o->final_report && d > a->deadline_ms)
+		a->deadline_ms = d;
+}
+
 static int
 cl_send_text(struct cl_app *a, const char *text, size_t len)
 {
@@ -260,8 +273,10 @@ cl_send_text(struct cl_app *a, const char *text, size_t len)
 	                      cl_now_ms());
 
 	if (rc != 0)
-		cl_print_send_failed(&a->pr, "", 0, rc == -EINVAL ? "cannot send this text"
-		                                                   : "out of memory");
+		cl_print_send_failed(&a->pr, "", 0,
+		                     rc == -EINVAL ? "cannot send this text" : "out of memory");
+	else
+		cl_report_deadline(a);
 	return rc;
 }
 
@@ -276,6 +291,8 @@ cl_send_file(struct cl_app *a, const struct cl_file *f)
 
 	if (rc != 0)
 		cl_print_send_failed(&a->pr, "", 0, "cannot send the file");
+	else
+		cl_report_deadline(a);
 	return rc;
 }
 
@@ -355,7 +372,7 @@ cl_stdin_stop(struct cl_app *a)
 	su_wait_destroy(&a->in_wait);
 	if (a->in_fd_ours)
 		close(a->in_fd);
-	else
+	else if (a->in_flags_set)
 		fcntl(a->in_fd, F_SETFL, a->in_flags); /* su_wait_create made it non-blocking */
 	a->in_fd = -1;
 }
@@ -391,14 +408,12 @@ cl_line(struct cl_app *a, char *s, size_t len)
 	cl_send_text(a, s, len);
 }
 
-static int
-cl_on_stdin(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
+/* Reads what stdin has (all of it for a file); each complete line is a message. */
+static void
+cl_stdin_read(struct cl_app *a)
 {
-	struct cl_app *a = (struct cl_app *)arg;
 	char buf[4096];
 
-	(void)magic;
-	(void)w;
 	for (;;) {
 		ssize_t n = read(a->in_fd, buf, sizeof(buf));
 
@@ -429,6 +444,16 @@ cl_on_stdin(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 		if (a->st != CL_ST_JOINED)
 			break;
 	}
+}
+
+static int
+cl_on_stdin(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+	struct cl_app *a = (struct cl_app *)arg;
+
+	(void)magic;
+	(void)w;
+	cl_stdin_read(a);
 	cl_check(a);
 	return 0;
 }
@@ -436,8 +461,17 @@ cl_on_stdin(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 static void
 cl_stdin_start(struct cl_app *a)
 {
+	struct stat st;
+
 	if (!a->read_stdin)
 		return;
+	if (fstat(0, &st) == 0 && (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(0)))) {
+		/* A file or /dev/null: reads never block, and epoll refuses such descriptors. */
+		a->in_fd = 0;
+		a->stdin_open = true;
+		cl_stdin_read(a);
+		return;
+	}
 	/*
 	 * su_wait_create() makes the descriptor non-blocking, which would leak into the
 	 * shell sharing the terminal: read through a descriptor of our own when possible.
@@ -447,6 +481,7 @@ cl_stdin_start(struct cl_app *a)
 	if (a->in_fd < 0) {
 		a->in_fd = 0;
 		a->in_flags = fcntl(0, F_GETFL);
+		a->in_flags_set = a->in_flags >= 0;
 	}
 	if (su_wait_create(&a->in_wait, a->in_fd, SU_WAIT_IN) != 0 ||
 	    (a->in_reg = su_root_register(a->root, &a->in_wait, cl_on_stdin, (su_wakeup_arg_t *)a,
@@ -475,10 +510,11 @@ cl_save(struct cl_app *a, const char *message_id, const struct cl_msg_view *v, c
 
 	/* Never a path from the sender: its base name, no leading dot, no controls. */
 	base = base != NULL ? base + 1 : v->filename;
-	for (const char *s = base; *s != '\0' && k + 1 < sizeof(name); s++)
-		name[k++] = ((unsigned char)*s < 0x20 || *s == '\\' || (*s == '.' && k == 0))
-		                    ? '_'
-		                    : *s;
+	for (const char *s = base; *s != '\0' && k + 1 < sizeof(name); s++) {
+		bool bad = (unsigned char)*s < 0x20 || *s == '\\' || (*s == '.' && k == 0);
+
+		name[k++] = bad ? '_' : *s;
+	}
 	name[k] = '\0';
 	if (k == 0)
 		snprintf(name, sizeof(name), "%s", message_id);
@@ -680,7 +716,8 @@ cl_first_hop(struct cl_app *a, char *err, size_t errlen)
 		return -1;
 	}
 	if (u.host_type != MSRP_HOST_IPV4 || !u.has_port || u.secure) {
-		snprintf(err, errlen, "answer a=path '%.*s': only msrp://IPv4:port/...;tcp is supported",
+		snprintf(err, errlen,
+		         "answer a=path '%.*s': only msrp://IPv4:port/...;tcp is supported",
 		         (int)uri.len, (const char *)uri.p);
 		return -1;
 	}
@@ -704,7 +741,8 @@ cl_ua_answered(void *ctx, const char *contact, bool isfocus, const char *sdp, si
 	snprintf(a->conf_uri, sizeof(a->conf_uri), "%s", contact);
 	cl_conf_id_of(contact, a->conf_id, sizeof(a->conf_id));
 	if (!isfocus)
-		LOG(cl_log, WARNING, "the 200 OK Contact %s has no ;isfocus (RFC 4579 §3)", contact);
+		LOG(cl_log, WARNING, "the 200 OK Contact %s has no ;isfocus (RFC 4579 §3)",
+		    contact);
 	e = sdp != NULL ? msdp_parse(sdp, sdp_len, &m) : MSDP_E_NO_MSRP;
 	if (e != MSDP_OK) {
 		snprintf(err, sizeof(err), "SDP answer: %s", msdp_strerror(e));
@@ -730,8 +768,9 @@ cl_ua_answered(void *ctx, const char *contact, bool isfocus, const char *sdp, si
 	        .conf_uri = a->conf_uri,
 	        .chunk_size = a->o->chunk_size,
 	        .max_size = a->o->max_size,
-	        .txn_timeout_ms = a->o->timeout_ms < CL_MSRP_TXN_TIMEOUT_MS ? a->o->timeout_ms
-	                                                                    : CL_MSRP_TXN_TIMEOUT_MS,
+	        .txn_timeout_ms = a->o->timeout_ms < CL_MSRP_TXN_TIMEOUT_MS
+	                                  ? a->o->timeout_ms
+	                                  : CL_MSRP_TXN_TIMEOUT_MS,
 	};
 	a->msrp = cl_msrp_create(&mc, &cl_msrp_glue, a);
 	if (a->msrp == NULL) {
@@ -753,7 +792,7 @@ static void
 cl_ua_failed(void *ctx, int status, const char *why)
 {
 	struct cl_app *a = ctx;
-	char err[320];
+	char err[1024];
 
 	if (a->st == CL_ST_LEAVING) {
 		cl_finish(a); /* our CANCEL completed */
@@ -763,7 +802,7 @@ cl_ua_failed(void *ctx, int status, const char *why)
 	cl_print_error(&a->pr, (uint16_t)status, err);
 	a->exit_code = CL_EXIT_FAIL;
 	a->st = CL_ST_LEAVING;
-	a->leave_reason = why;
+	snprintf(a->leave_reason, sizeof(a->leave_reason), "%s", why);
 	cl_finish(a);
 }
 
@@ -776,10 +815,12 @@ cl_ua_ended(void *ctx, bool by_peer)
 		/* The focus ended the session (BYE): what was asked may be incomplete. */
 		bool expect_ok = !a->o->has_expect || a->received >= a->o->expect;
 
-		a->leave_reason = by_peer ? "ended by the focus (BYE)" : "ended";
+		snprintf(a->leave_reason, sizeof(a->leave_reason), "%s",
+		         by_peer ? "ended by the focus (BYE)" : "ended");
 		a->st = CL_ST_LEAVING;
 		cl_stdin_stop(a);
-		if (!expect_ok || a->send_failed || cl_msrp_unacked(a->msrp) > 0)
+		if (!expect_ok || a->send_failed ||
+		    (a->msrp != NULL && cl_msrp_unacked(a->msrp) > 0))
 			a->exit_code = CL_EXIT_FAIL;
 	}
 	cl_finish(a);
@@ -848,8 +889,9 @@ cl_setup(struct cl_app *a, char *err, size_t errlen)
 		return -1;
 	}
 	a->focus_ip = o->has_focus ? o->focus_ip : a->cfg->controlplane.sip_address;
-	a->focus_port = o->has_focus && o->focus_port != 0 ? o->focus_port
-	                                                   : (uint16_t)a->cfg->controlplane.sip_port;
+	a->focus_port = o->has_focus && o->focus_port != 0
+	                        ? o->focus_port
+	                        : (uint16_t)a->cfg->controlplane.sip_port;
 	if (a->focus_ip.s_addr == htonl(INADDR_ANY))
 		a->focus_ip.s_addr = htonl(INADDR_LOOPBACK); /* a focus on every address */
 	inet_ntop(AF_INET, &a->focus_ip, ip, sizeof(ip));
@@ -931,7 +973,8 @@ cl_start(struct cl_app *a, char *err, size_t errlen)
 
 	inet_ntop(AF_INET, &a->local_ip, ip, sizeof(ip));
 	a->tick = su_timer_create(su_root_task(a->root), CL_TICK_MS);
-	if (a->tick == NULL || su_timer_set_for_ever(a->tick, cl_on_tick, (su_timer_arg_t *)a) != 0) {
+	if (a->tick == NULL ||
+	    su_timer_set_for_ever(a->tick, cl_on_tick, (su_timer_arg_t *)a) != 0) {
 		snprintf(err, errlen, "timer: out of memory");
 		return -1;
 	}
@@ -977,6 +1020,17 @@ cl_start(struct cl_app *a, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * sofia-sip's own diagnostics (transport errors and the like, in pieces without a level):
+ * the client reports the outcome itself, so they are shown only with -vv.
+ */
+static void
+cl_sofia_log(void *stream, char const *fmt, va_list ap)
+{
+	if (stream != NULL)
+		vfprintf(stderr, fmt, ap);
+}
+
 int
 cl_app_run(const struct cl_opts *o, volatile sig_atomic_t *stop)
 {
@@ -994,6 +1048,7 @@ cl_app_run(const struct cl_opts *o, volatile sig_atomic_t *stop)
 	a->pr = (struct cl_printer){.f = stdout, .json = o->json};
 	if (o->verbose > 0)
 		log_set_type_level("msw.cl.*", o->verbose > 1 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	su_log_redirect(NULL, cl_sofia_log, o->verbose > 1 ? stderr : NULL);
 	code = CL_EXIT_FAIL;
 	if (cl_setup(a, err, sizeof(err)) != 0) {
 		cl_print_error(&a->pr, 0, err);
@@ -1019,8 +1074,8 @@ cl_app_run(const struct cl_opts *o, volatile sig_atomic_t *stop)
 			if (*stop && a->st != CL_ST_LEAVING) {
 				bool ok = !o->has_expect || a->received >= o->expect;
 
-				cl_leave(a, "interrupted", ok && !a->send_failed ? CL_EXIT_OK
-				                                                 : CL_EXIT_FAIL);
+				cl_leave(a, "interrupted",
+				         ok && !a->send_failed ? CL_EXIT_OK : CL_EXIT_FAIL);
 			}
 		}
 		code = a->exit_code;

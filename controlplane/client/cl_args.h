@@ -15,14 +15,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CL_ERR_CAP           256
-#define CL_DEFAULT_TIMEOUT   30000u             /* ms: SIP answer, bind, acks, --expect */
-#define CL_DEFAULT_CHUNK     2048u              /* bytes of body per SEND chunk */
-#define CL_DEFAULT_MAX_SIZE  (16u * 1024 * 1024) /* a=max-size we offer and enforce (413) */
-#define CL_MAX_SEND_SIZE     (64u * 1024 * 1024) /* largest file --send-file reads */
-#define CL_DOMAIN            "example.com"      /* host part of sip:USER@... by default */
-#define CL_NAME_MAX          128                /* display name, bytes */
-#define CL_USER_MAX          200                /* --user text, bytes */
+#define CL_ERR_CAP          256
+#define CL_DEFAULT_TIMEOUT  30000u              /* ms: SIP answer, bind, acks, --expect */
+#define CL_DEFAULT_CHUNK    2048u               /* bytes of body per SEND chunk */
+#define CL_DEFAULT_MAX_SIZE (16u * 1024 * 1024) /* a=max-size we offer and enforce (413) */
+#define CL_MAX_SEND_SIZE    (64u * 1024 * 1024) /* largest file --send-file reads */
+#define CL_DOMAIN           "example.com"       /* host part of sip:USER@... by default */
+#define CL_NAME_MAX         128                 /* display name, bytes */
+#define CL_USER_MAX         200                 /* --user text, bytes */
 
 /* What to send once the session is bound, in command-line order. */
 enum cl_item_kind {
@@ -37,8 +37,8 @@ struct cl_item {
 
 /* Parsed options. Strings point into argv; items is allocated (cl_opts_fini frees it). */
 struct cl_opts {
-	const char *config;     /* --config FILE (NULL: built-in defaults) */
-	const char *focus;      /* --focus IP[:PORT] overrides the config's SIP address */
+	const char *config; /* --config FILE (NULL: built-in defaults) */
+	const char *focus;  /* --focus IP[:PORT] overrides the config's SIP address */
 	struct in_addr focus_ip;
 	uint16_t focus_port; /* 0 = from the config */
 	bool has_focus;

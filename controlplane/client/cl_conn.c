@@ -11,6 +11,7 @@
 
 #define CL_CONN_READS_PER_WAKEUP 32 /* then yield to the loop (SIP, stdin, timers) */
 
+/* Thread-safety: owned by the su_root thread that created it. */
 struct cl_conn {
 	su_root_t *root;
 	const struct cl_conn_ops *ops;
@@ -282,6 +283,28 @@ cl_conn_send(struct cl_conn *c, const uint8_t *p, size_t len)
 		return -ENOTCONN;
 	if (c->out_off > 0 && c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
+	/*
+	 * Nothing queued: write through, so what we send goes out before anything the loop
+	 * does next (a success REPORT before the BYE that ends the session).
+	 */
+	if (c->connected && c->out_len == 0) {
+		while (len > 0) {
+			ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break;
+			if (n < 0) {
+				cl_conn_fail(c, errno, "send");
+				return -EPIPE;
+			}
+			p += n;
+			len -= (size_t)n;
+		}
+		if (len == 0)
+			return 0;
+	}
 	if (c->out_len + len > c->out_cap) {
 		size_t used = c->out_len - c->out_off, cap = c->out_cap != 0 ? c->out_cap : 65536;
 		uint8_t *b;
@@ -301,7 +324,6 @@ cl_conn_send(struct cl_conn *c, const uint8_t *p, size_t len)
 	}
 	memcpy(c->out + c->out_len, p, len);
 	c->out_len += len;
-	/* Written from the loop (cl_conn_flush): the caller may queue a whole frame first. */
 	if (c->connected)
 		cl_conn_want_out(c, true);
 	return 0;

@@ -25,10 +25,10 @@
 #include <sofia-sip/su_wait.h>
 
 struct cl_conn_ops {
-	void (*connected)(void *ctx);                   /* TCP established (either way) */
-	uint8_t *(*rx_space)(void *ctx, size_t *cap);   /* where to read into */
-	int (*rx_commit)(void *ctx, size_t n);          /* 0, or -errno: close */
-	void (*drained)(void *ctx);                     /* the output queue emptied */
+	void (*connected)(void *ctx);                         /* TCP established (either way) */
+	uint8_t *(*rx_space)(void *ctx, size_t *cap);         /* where to read into */
+	int (*rx_commit)(void *ctx, size_t n);                /* 0, or -errno: close */
+	void (*drained)(void *ctx);                           /* the output queue emptied */
 	void (*closed)(void *ctx, int err, const char *what); /* 0 = the peer closed */
 };
 

@@ -22,7 +22,7 @@
 #define CL_RX_CAP  (2u * CL_FRAME_MAX + 1024u)
 #define CL_HDR_CAP 2048u /* head of a chunk we build, responses, REPORTs */
 
-/* A request of ours waiting for its response. */
+/* A request of ours waiting for its response. Owned by its session, like the two below. */
 struct cl_txn {
 	bool in_use;
 	uint8_t tid_len;
@@ -62,6 +62,7 @@ struct cl_in {
 	uint64_t last_ms;
 };
 
+/* Thread-safety: the session and everything in it belong to its owner's thread (su_root). */
 struct cl_msrp {
 	struct cl_msrp_ops ops;
 	void *ctx;
@@ -76,6 +77,7 @@ struct cl_msrp {
 	uint32_t txn_timeout_ms;
 	bool bound;
 	bool dead;
+	bool pump_held; /* no chunk production (inside the binding event) */
 	struct msrp_id_gen ids;
 	struct msrp_parser parser;
 	uint8_t *hdr_buf;
@@ -213,8 +215,8 @@ cl_disposition_filename(struct msrp_span d, char *out, size_t cap)
 }
 
 void
-cl_msg_view_build(struct msrp_span content_type, struct msrp_span disposition,
-                  const uint8_t *body, uint32_t len, struct cl_msg_view *v)
+cl_msg_view_build(struct msrp_span content_type, struct msrp_span disposition, const uint8_t *body,
+                  uint32_t len, struct cl_msg_view *v)
 {
 	struct cpim_msg cm;
 	enum cpim_rc rc;
@@ -456,8 +458,8 @@ cl_out_by_id(struct cl_msrp *m, const uint8_t *id, uint32_t len)
 static void
 cl_out_finish(struct cl_msrp *m, struct cl_outmsg *o)
 {
-	struct cl_msrp_ev ev = {.type = CL_MSRP_EV_SENT, .message_id = o->id, .status = 200,
-	                        .bytes = o->len};
+	struct cl_msrp_ev ev = {
+	        .type = CL_MSRP_EV_SENT, .message_id = o->id, .status = 200, .bytes = o->len};
 
 	o->done = true;
 	free(o->body);
@@ -468,8 +470,11 @@ cl_out_finish(struct cl_msrp *m, struct cl_outmsg *o)
 static void
 cl_out_fail(struct cl_msrp *m, struct cl_outmsg *o, uint16_t code, const char *reason)
 {
-	struct cl_msrp_ev ev = {.type = CL_MSRP_EV_SEND_FAILED, .message_id = o->id,
-	                        .status = code, .reason = reason, .bytes = o->len};
+	struct cl_msrp_ev ev = {.type = CL_MSRP_EV_SEND_FAILED,
+	                        .message_id = o->id,
+	                        .status = code,
+	                        .reason = reason,
+	                        .bytes = o->len};
 
 	if (o->failed || o->done)
 		return;
@@ -537,7 +542,7 @@ cl_out_chunk(struct cl_msrp *m, uint32_t idx, uint64_t now_ms)
 void
 cl_msrp_pump(struct cl_msrp *m, uint64_t now_ms)
 {
-	while (m->bound && !m->dead && m->first_unsent < m->n_out) {
+	while (m->bound && !m->dead && !m->pump_held && m->first_unsent < m->n_out) {
 		struct cl_outmsg *o = &m->out[m->first_unsent];
 
 		if (o->next >= o->len) {
@@ -756,8 +761,11 @@ cl_in_new(struct cl_msrp *m, const struct msrp_frame *f, uint64_t now_ms)
 static void
 cl_aborted(struct cl_msrp *m, struct cl_in *e, uint16_t status, const char *reason)
 {
-	struct cl_msrp_ev ev = {.type = CL_MSRP_EV_ABORTED, .message_id = e->id,
-	                        .status = status, .reason = reason, .bytes = e->got};
+	struct cl_msrp_ev ev = {.type = CL_MSRP_EV_ABORTED,
+	                        .message_id = e->id,
+	                        .status = status,
+	                        .reason = reason,
+	                        .bytes = e->got};
 
 	cl_emit(m, &ev);
 	cl_in_drop(e);
@@ -811,20 +819,12 @@ cl_in_complete(struct cl_msrp *m, struct cl_in *e, const struct msrp_frame *last
 }
 
 static void
-cl_on_send(struct cl_msrp *m, const struct msrp_frame *f, uint64_t now_ms)
+cl_on_send_chunk(struct cl_msrp *m, const struct msrp_frame *f, uint64_t now_ms)
 {
 	bool has_range = f->hdr_index[MSRP_HDR_BYTE_RANGE] >= 0;
 	uint64_t start = has_range ? f->byte_range.start : 1, end, off;
 	struct cl_in *e = cl_in_find(m, f->message_id);
 
-	if (!m->bound) {
-		/* Passive side: the peer's first SEND binds the session (RFC 4975 §5.4). */
-		struct cl_msrp_ev ev = {.type = CL_MSRP_EV_BOUND, .status = 200};
-
-		m->bound = true;
-		cl_emit(m, &ev);
-		cl_msrp_pump(m, now_ms);
-	}
 	if (!f->has_body) {
 		/* Bodiless: binding or keep-alive, or the '#' that ends an aborted message. */
 		cl_respond(m, f, 200);
@@ -832,7 +832,6 @@ cl_on_send(struct cl_msrp *m, const struct msrp_frame *f, uint64_t now_ms)
 			cl_aborted(m, e, 0, "aborted by the sender");
 		return;
 	}
-	end = start - 1 + f->body_len;
 	if (e == NULL) {
 		e = cl_in_new(m, f, now_ms);
 		if (e == NULL) {
@@ -842,12 +841,15 @@ cl_on_send(struct cl_msrp *m, const struct msrp_frame *f, uint64_t now_ms)
 		}
 		e->success_report = f->success_report == MSRP_REPORT_YES;
 	}
-	if (end > m->max_size || (f->byte_range.total_known && f->byte_range.total > m->max_size)) {
-		/* RFC 4975 §7.1.1 / §10.4: 413, the sender stops sending this message. */
+	/* Compared without overflow: range-start may be any 20-digit number. */
+	if (start - 1 > m->max_size || f->body_len > m->max_size - (start - 1) ||
+	    (f->byte_range.total_known && f->byte_range.total > m->max_size)) {
+		/* RFC 4975 §7.1.1 / §10.5: 413, the sender stops sending this message. */
 		cl_respond(m, f, 413);
 		cl_aborted(m, e, 413, "larger than our max-size");
 		return;
 	}
+	end = start - 1 + f->body_len;
 	if (end > e->cap) {
 		uint64_t cap = f->byte_range.total_known && f->byte_range.total >= end
 		                       ? f->byte_range.total
@@ -881,6 +883,25 @@ cl_on_send(struct cl_msrp *m, const struct msrp_frame *f, uint64_t now_ms)
 	}
 	if (e->ended && e->got >= e->final_end)
 		cl_in_complete(m, e, f);
+}
+
+static void
+cl_on_send(struct cl_msrp *m, const struct msrp_frame *f, uint64_t now_ms)
+{
+	bool binding = !m->bound;
+
+	if (binding) {
+		/* Passive side: the peer's first SEND binds the session (RFC 4975 §5.4). */
+		struct cl_msrp_ev ev = {.type = CL_MSRP_EV_BOUND, .status = 200};
+
+		m->bound = true;
+		m->pump_held = true; /* what the owner queues now goes after our response */
+		cl_emit(m, &ev);
+		m->pump_held = false;
+	}
+	cl_on_send_chunk(m, f, now_ms);
+	if (binding)
+		cl_msrp_pump(m, now_ms);
 }
 
 static void

@@ -34,9 +34,9 @@
 #include "fdr/fdr.h"
 #include "msrp/msrp_types.h"
 
-#define CL_MSRP_ID_CAP         (32 + 1) /* Message-ID / tid text + NUL */
-#define CL_MSRP_TXN_TIMEOUT_MS 30000u   /* RFC 4975 §7.1.1 default (MFR-15) */
-#define CL_MSRP_WINDOW         64u      /* chunk transactions in flight at most */
+#define CL_MSRP_ID_CAP         (32 + 1)      /* Message-ID / tid text + NUL */
+#define CL_MSRP_TXN_TIMEOUT_MS 30000u        /* RFC 4975 §7.1.1 default (MFR-15) */
+#define CL_MSRP_WINDOW         64u           /* chunk transactions in flight at most */
 #define CL_MSRP_TX_HIGH        (256u * 1024) /* stop producing chunks above this queue */
 #define CL_MSRP_RCPT_MAX       512u          /* recipients of one final report we list */
 #define CL_MSRP_REASM_MAX      64u           /* incoming messages in progress at once */
@@ -45,13 +45,13 @@
 
 /* What a received message looks like to a person: sender, type, content. */
 struct cl_msg_view {
-	bool cpim;                                /* the body was message/cpim */
-	struct msrp_span from_uri;                /* CPIM From URI (empty without CPIM) */
-	char from_display[CL_MSRP_DISPLAY_CAP];   /* CPIM From display name, unquoted */
-	struct msrp_span content_type;            /* of the content (inner type for CPIM) */
-	struct msrp_span content;                 /* the content itself */
-	char filename[CL_MSRP_FILENAME_CAP];      /* Content-Disposition filename, or "" */
-	int cpim_error;                           /* enum cpim_rc when cpim_parse failed, 0 */
+	bool cpim;                              /* the body was message/cpim */
+	struct msrp_span from_uri;              /* CPIM From URI (empty without CPIM) */
+	char from_display[CL_MSRP_DISPLAY_CAP]; /* CPIM From display name, unquoted */
+	struct msrp_span content_type;          /* of the content (inner type for CPIM) */
+	struct msrp_span content;               /* the content itself */
+	char filename[CL_MSRP_FILENAME_CAP];    /* Content-Disposition filename, or "" */
+	int cpim_error;                         /* enum cpim_rc when cpim_parse failed, 0 */
 };
 
 /*
@@ -68,9 +68,9 @@ void cl_msg_view_build(struct msrp_span content_type, struct msrp_span dispositi
 bool cl_type_is_text(struct msrp_span content_type);
 
 enum cl_msrp_ev_type {
-	CL_MSRP_EV_BOUND = 0, /* session bound (200 to our bodiless SEND, or the peer's SEND) */
-	CL_MSRP_EV_MESSAGE,   /* a complete message from another participant */
-	CL_MSRP_EV_SENT,      /* every chunk of one of ours got 200 */
+	CL_MSRP_EV_BOUND = 0,   /* session bound (200 to our bodiless SEND, or the peer's SEND) */
+	CL_MSRP_EV_MESSAGE,     /* a complete message from another participant */
+	CL_MSRP_EV_SENT,        /* every chunk of one of ours got 200 */
 	CL_MSRP_EV_SEND_FAILED, /* one of ours got an error response or timed out */
 	CL_MSRP_EV_REPORT,      /* a REPORT (success/failure) or an OMA final report */
 	CL_MSRP_EV_ABORTED,     /* an incoming message was aborted ('#') or too large (413) */
@@ -85,10 +85,10 @@ enum cl_report_kind {
 
 struct cl_msrp_ev {
 	enum cl_msrp_ev_type type;
-	const char *message_id; /* ours (SENT/FAILED/REPORT) or the sender's (MESSAGE) */
-	uint16_t status;        /* SENT 200, FAILED/REPORT/ABORTED/FATAL: the code */
-	const char *reason;     /* human text for FAILED/ABORTED/FATAL */
-	uint64_t bytes;         /* message size */
+	const char *message_id;         /* ours (SENT/FAILED/REPORT) or the sender's (MESSAGE) */
+	uint16_t status;                /* SENT 200, FAILED/REPORT/ABORTED/FATAL: the code */
+	const char *reason;             /* human text for FAILED/ABORTED/FATAL */
+	uint64_t bytes;                 /* message size */
 	const struct cl_msg_view *msg;  /* MESSAGE */
 	enum cl_report_kind report;     /* REPORT */
 	const struct fdr_report *final; /* REPORT of kind FINAL (uris escaped) */
@@ -103,9 +103,9 @@ struct cl_msrp_ops {
 };
 
 struct cl_msrp_cfg {
-	const char *local_uri;   /* our a=path: one MSRP URI */
-	const char *remote_path; /* the peer's a=path: SP-separated URIs, first hop first */
-	const char *from_uri;    /* our identity, CPIM From (final-report wrapping) */
+	const char *local_uri;    /* our a=path: one MSRP URI */
+	const char *remote_path;  /* the peer's a=path: SP-separated URIs, first hop first */
+	const char *from_uri;     /* our identity, CPIM From (final-report wrapping) */
 	const char *from_display; /* CPIM From display name, may be NULL */
 	const char *conf_uri;     /* the conference (IM Session Identity), CPIM To */
 	uint32_t chunk_size;      /* body bytes per chunk */

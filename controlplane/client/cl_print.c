@@ -120,8 +120,8 @@ cl_end(const struct cl_printer *p)
 }
 
 void
-cl_print_joined(const struct cl_printer *p, const char *conf_uri, const char *conf_id,
-                bool created, const char *local_path, const char *remote_path)
+cl_print_joined(const struct cl_printer *p, const char *conf_uri, const char *conf_id, bool created,
+                const char *local_path, const char *remote_path)
 {
 	if (p->json) {
 		fputs("{\"event\":\"joined\",\"conference\":", p->f);
@@ -146,8 +146,8 @@ cl_print_joined(const struct cl_printer *p, const char *conf_uri, const char *co
 }
 
 void
-cl_print_message(const struct cl_printer *p, const char *message_id,
-                 const struct cl_msg_view *v, const char *saved)
+cl_print_message(const struct cl_printer *p, const char *message_id, const struct cl_msg_view *v,
+                 const char *saved)
 {
 	bool text = cl_type_is_text(v->content_type);
 

@@ -15,6 +15,7 @@
 #define CL_UA_FEATURE "+g.oma.sip-im"
 #define CL_UA_ALLOW   "INVITE, ACK, BYE, CANCEL, OPTIONS"
 
+/* Thread-safety: owned by the su_root thread; nua calls back on it. */
 struct cl_ua {
 	nua_t *nua;
 	nua_handle_t *nh;
@@ -47,11 +48,10 @@ cl_ua_on_invite_response(struct cl_ua *u, int status, const char *phrase, const 
 			url_e(contact, (isize_t)sizeof(contact), sip->sip_contact->m_url);
 			isfocus = msg_params_find(sip->sip_contact->m_params, "isfocus") != NULL;
 		}
-		u->ops->answered(u->ctx, contact, isfocus,
-		                 sip != NULL && sip->sip_payload != NULL ? sip->sip_payload->pl_data
-		                                                         : NULL,
-		                 sip != NULL && sip->sip_payload != NULL ? sip->sip_payload->pl_len
-		                                                         : 0);
+		u->ops->answered(
+		        u->ctx, contact, isfocus,
+		        sip != NULL && sip->sip_payload != NULL ? sip->sip_payload->pl_data : NULL,
+		        sip != NULL && sip->sip_payload != NULL ? sip->sip_payload->pl_len : 0);
 		return;
 	}
 	u->over = true;

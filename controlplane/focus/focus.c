@@ -246,11 +246,17 @@ static int
 focus_send_conf_create(struct focus *f, struct focus_conf *c, uint32_t leg)
 {
 	struct msw_ctl_conf_create cc;
+	struct ctl_blob_src b;
+	char uri[160];
+	int n;
 
 	memset(&cc, 0, sizeof(cc));
 	cc.conf = focus_conf_key(c);
 	cc.cpim_policy = MSW_CTL_CPIM_WRAP; /* groups: messages carry the sender (SWX-04) */
-	return focus_send(f, MSW_CTL_CONF_CREATE, MSW_CTL_VER_CONF_CREATE, &cc, sizeof(cc), NULL, 0,
+	/* The IM Session Identity: CPIM To of group messages, and what a final report names. */
+	n = snprintf(uri, sizeof(uri), "sip:%s@%s", c->id, f->host);
+	b = (struct ctl_blob_src){uri, (uint32_t)n, 0, offsetof(struct msw_ctl_conf_create, uri)};
+	return focus_send(f, MSW_CTL_CONF_CREATE, MSW_CTL_VER_CONF_CREATE, &cc, sizeof(cc), &b, 1,
 	                  leg);
 }
 

@@ -82,16 +82,22 @@ dpd_conf_create(struct ctl_server_req *req, void *arg)
 	struct dpd *d = arg;
 	uint32_t len;
 	const struct msw_ctl_conf_create *cc = ctl_server_req_payload(req, &len);
+	struct sw_conf_opts opts;
 	int own, rc;
 
-	if (len < sizeof(*cc) || !dpd_conf_id_ok(&cc->conf) || cc->cpim_policy > MSW_CTL_CPIM_OFF)
+	if (len < MSW_CTL_CONF_CREATE_V1_LEN || !dpd_conf_id_ok(&cc->conf) ||
+	    cc->cpim_policy > MSW_CTL_CPIM_OFF)
 		return dpd_done(d, "CONF_CREATE", NULL, -EINVAL);
+	memset(&opts, 0, sizeof(opts));
+	/* v2: the focus names the conference URI (payloads are zero-filled past len). */
+	if (len >= sizeof(*cc) && dpd_blob_span(req, &cc->uri, &opts.uri) != 0)
+		return dpd_done(d, "CONF_CREATE", &cc->conf, -EINVAL);
 	if (dpd_draining(d) && !ctl_server_req_is_replay(req))
 		return dpd_done(d, "CONF_CREATE", &cc->conf, -ESHUTDOWN);
 	own = ctl_server_obj_add(req, MSW_CTL_OBJ_CONF, cc->conf.id, cc->conf.len, 0);
 	if (own < 0)
 		return dpd_done(d, "CONF_CREATE", &cc->conf, own);
-	rc = sw_conf_create(dpd_engine(d), cc, NULL);
+	rc = sw_conf_create(dpd_engine(d), cc, &opts);
 	if (rc == -EEXIST && own == 1)
 		rc = 0; /* a resync replay of what we still hold */
 	if (rc != 0 && own == 0)

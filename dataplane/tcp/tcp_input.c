@@ -119,8 +119,8 @@ tcp_parse(struct rte_mbuf *m, struct tcp_seg *s)
 		case 5:
 			/* RFC 2018 §3: 2 + 8n bytes; validated against the send space later. */
 			s->has_sack = true;
-			for (const uint8_t *b = o + 2; b + 8 <= o + len && s->nsack < TCP_SACK_OPT_MAX;
-			     b += 8) {
+			for (const uint8_t *b = o + 2;
+			     b + 8 <= o + len && s->nsack < TCP_SACK_OPT_MAX; b += 8) {
 				uint32_t l, r;
 
 				memcpy(&l, b, 4);
@@ -687,15 +687,16 @@ tcp_sack_take(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *s)
 /*
  * The cumulative ACK stopped inside SACKed data: the receiver discarded it (RFC 2018 §8).
  * The caller has reset the scoreboard (only this ACK's blocks are believed), so everything
- * else above SND.UNA counts as unSACKed again; the segment at SND.UNA, known missing, is
- * resent at once instead of waiting for the timeout.
+ * else above SND.UNA counts as unSACKed again; the segment at SND.UNA, known missing and
+ * never resent while it was SACKed, goes out at once instead of waiting for the timeout.
  */
 static void
 tcp_sack_reneged(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 {
 	uint32_t len;
 
-	tcp_cnt(st, TCP_CNT_SACK_RENEGING, 1);
+	if ((c->flags & (TCPF_IN_RECOVERY | TCPF_SACK_RECOVERY)) == TCPF_IN_RECOVERY)
+		return; /* NewReno recovery: the partial ACK resent SND.UNA already */
 	if (tcp_seq_lt(c->snd_nxt, c->snd_max) && !(c->flags & TCPF_IN_RECOVERY)) {
 		/* Go-back-N after a timeout may have skipped the reneged range: resume there. */
 		c->snd_nxt = c->snd_una;
@@ -735,7 +736,7 @@ tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *
 	uint32_t acked = s->ack - c->snd_una;
 	uint32_t pmax = tcp_seg_payload_max(c);
 	uint32_t newly = 0;
-	bool reneged = false;
+	bool reneged = false, entered = false;
 
 	if ((c->flags & TCPF_RTT_TIMING) && tcp_seq_gt(s->ack, c->rtt_seq)) {
 		c->flags &= (uint16_t)~TCPF_RTT_TIMING;
@@ -781,15 +782,11 @@ tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *
 				                  : (flight > pmax ? flight : pmax) + pmax;
 			c->flags &= (uint16_t) ~(TCPF_IN_RECOVERY | TCPF_SACK_RECOVERY);
 			c->dupacks = 0;
-			if (reneged)
-				tcp_sack_reneged(st, c, now_us);
 		} else if (c->flags & TCPF_SACK_RECOVERY) {
 			/*
 			 * RFC 6675 §5 (B): the scoreboard is updated; SetPipe and (C) run in
 			 * tcp_output(). RFC 6298 §5.3: new data acknowledged restarts the timer.
 			 */
-			if (reneged)
-				tcp_sack_reneged(st, c, now_us);
 			c->t_rtx = now_us + tcp_rto_current(&c->rto);
 		} else {
 			/* Partial ACK: retransmit the next hole, deflate by the amount acked. */
@@ -812,8 +809,6 @@ tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *
 			c->cwnd += (pmax * pmax) / c->cwnd > 0 ? (pmax * pmax) / c->cwnd : 1;
 		if (c->cwnd > (1u << 30))
 			c->cwnd = 1u << 30;
-		if (reneged)
-			tcp_sack_reneged(st, c, now_us);
 	}
 	if ((c->flags & (TCPF_SACK_OK | TCPF_IN_RECOVERY)) == TCPF_SACK_OK) {
 		/*
@@ -829,6 +824,12 @@ tcp_ack_advance(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *
 		else if (c->sack.n > 0 && tcp_seq_geq(c->snd_una, c->recover) &&
 		         tcp_sack_is_lost(&c->sack, c->snd_una, pmax))
 			tcp_sack_enter(st, c, now_us);
+		entered = (c->flags & TCPF_IN_RECOVERY) != 0;
+	}
+	if (reneged) {
+		tcp_cnt(st, TCP_CNT_SACK_RENEGING, 1);
+		if (!entered) /* entering resent SND.UNA already */
+			tcp_sack_reneged(st, c, now_us);
 	}
 	/* RFC 6298 §5.2-5.3: stop the timer when all is acked, else restart it. */
 	if (c->snd_una == c->snd_max)
@@ -867,8 +868,7 @@ tcp_dupack(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
  * sends an RFC 5681 duplicate ACK without the option gets NewReno.
  */
 static void
-tcp_sack_ack_dup(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *s,
-                 uint64_t now_us)
+tcp_sack_ack_dup(struct tcp_stack *st, struct tcp_conn *c, const struct tcp_seg *s, uint64_t now_us)
 {
 	uint32_t newly = tcp_sack_take(st, c, s);
 	bool sack_rec = (c->flags & TCPF_SACK_RECOVERY) != 0;

@@ -9,8 +9,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
-#include <stdio.h>
-#include <stdlib.h>
 
 #include <rte_byteorder.h>
 
@@ -500,7 +498,8 @@ tcp_sack_output(struct tcp_stack *st, struct tcp_conn *c, uint32_t end, bool fin
 		if (tcp_send_range(st, c, seq, len, now_us) != 0)
 			break; /* out of mbufs: the retransmission timer retries */
 		if (rule == TCP_SACK_NEW) {
-			uint32_t data = tcp_seq_lt(seq, end) ? tcp_seq_min(seq + len, end) - seq : 0;
+			uint32_t data =
+			        tcp_seq_lt(seq, end) ? tcp_seq_min(seq + len, end) - seq : 0;
 
 			tcp_cnt(st, TCP_CNT_BYTES_TX, data);
 			if (!(c->flags & TCPF_RTT_TIMING) && data > 0) {
@@ -517,7 +516,8 @@ tcp_sack_output(struct tcp_stack *st, struct tcp_conn *c, uint32_t end, bool fin
 				c->sack.rescue_rxt = c->recover;
 				tcp_cnt(st, TCP_CNT_SACK_RESCUE_RETRANSMITS, 1);
 			} else {
-				c->sack.high_rxt = tcp_seq_max(c->sack.high_rxt, seq + len); /* (C.2) */
+				c->sack.high_rxt =
+				        tcp_seq_max(c->sack.high_rxt, seq + len); /* (C.2) */
 			}
 		}
 		pipe += len; /* (C.4) */
@@ -526,19 +526,91 @@ tcp_sack_output(struct tcp_stack *st, struct tcp_conn *c, uint32_t end, bool fin
 }
 
 /*
- * Sends what the windows allow from SND.NXT (RFC 9293 §3.8.6.2.1 with Nagle off, RFC 5681
- * cwnd), the FIN when the data is out, arms the retransmission or persist timer. During SACK
- * recovery the scoreboard decides instead (tcp_sack_output).
+ * Outside SACK recovery: sends from SND.NXT what cwnd and the receive window allow (RFC 9293
+ * §3.8.6.2.1 with Nagle off, RFC 5681), the FIN once the data is out.
+ */
+static void
+tcp_output_next(struct tcp_stack *st, struct tcp_conn *c, uint32_t end, bool fin_wanted,
+                uint64_t now_us)
+{
+	uint32_t pmax = tcp_seg_payload_max(c);
+	bool sacked = (c->flags & TCPF_SACK_OK) && c->sack.n > 0;
+
+	for (;;) {
+		/*
+		 * RFC 3042 limited transmit: one new segment per each of the first two
+		 * dupacks. With SACK information RFC 6675 §5 (1.3) replaces it: SACKed
+		 * octets simply do not count as in flight.
+		 */
+		uint32_t lt = (c->flags & TCPF_IN_RECOVERY) || c->dupacks >= 3 || sacked
+		                      ? 0
+		                      : c->dupacks * pmax;
+		uint32_t room = UINT32_MAX;
+		uint32_t cw, flight, pipe, usable, avail, len;
+		uint8_t flags = 0;
+		bool rtx;
+
+		/* RFC 6675 §5.1: after a timeout, resend only what the receiver misses. */
+		if (sacked && tcp_seq_lt(c->snd_nxt, c->snd_max))
+			c->snd_nxt = tcp_sack_skip(&c->sack, c->snd_nxt, &room);
+		cw = c->cwnd + lt;
+		flight = c->snd_nxt - c->snd_una;
+		pipe = flight;
+		if (sacked)
+			pipe -= tcp_sack_sb_sacked(&c->sack, c->snd_una, c->snd_nxt);
+		usable = cw > pipe ? cw - pipe : 0;
+		if (c->snd_wnd < flight)
+			usable = 0;
+		else if (usable > c->snd_wnd - flight)
+			usable = c->snd_wnd - flight;
+		avail = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
+		len = avail < pmax ? avail : pmax;
+		rtx = tcp_seq_lt(c->snd_nxt, c->snd_max);
+		if (len > usable)
+			len = usable;
+		if (len > room)
+			len = room;
+		/* The FIN goes with (or right after) the last byte, once, window or not. */
+		if (fin_wanted && c->snd_nxt + len == end && tcp_seq_leq(c->snd_nxt, end) &&
+		    (avail == len))
+			flags |= TCP_FIN;
+		if (len == 0 && !(flags & TCP_FIN))
+			break;
+		if (len > 0 && c->snd_nxt + len == end)
+			flags |= TCP_PSH;
+		if (tcp_send_data(st, c, c->snd_nxt, len, flags, now_us) != 0)
+			break; /* out of mbufs: the retransmission timer retries */
+		if (rtx)
+			tcp_cnt(st, TCP_CNT_RETRANSMITS, 1);
+		if (tcp_seq_gt(c->snd_nxt + len, c->snd_max))
+			tcp_cnt(st, TCP_CNT_BYTES_TX,
+			        c->snd_nxt + len - tcp_seq_max(c->snd_nxt, c->snd_max));
+		/* RFC 6298 §3 / Karn: time one fresh segment at a time. */
+		if (!rtx && !(c->flags & TCPF_RTT_TIMING) && len > 0) {
+			c->flags |= TCPF_RTT_TIMING;
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_start_us = now_us;
+		}
+		c->snd_nxt += len + ((flags & TCP_FIN) ? 1 : 0);
+		if (tcp_seq_gt(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		tcp_arm_rtx(st, c, now_us); /* RFC 6298 §5.1 */
+		if (flags & TCP_FIN)
+			break;
+	}
+}
+
+/*
+ * Sends what the windows allow (tcp_output_next, or the scoreboard during SACK recovery:
+ * tcp_sack_output), arms the retransmission or persist timer.
  */
 void
 tcp_output(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 {
 	uint32_t end = tcp_data_end(c);
-	uint32_t pmax = tcp_seg_payload_max(c);
 	bool fin_wanted = (c->flags & TCPF_FIN_QUEUED) &&
 	                  (c->state == TCP_STATE_FIN_WAIT_1 || c->state == TCP_STATE_CLOSING ||
 	                   c->state == TCP_STATE_LAST_ACK);
-	bool sacked = (c->flags & TCPF_SACK_OK) && c->sack.n > 0;
 
 	if (!tcp_state_synchronized(c->state) || c->state == TCP_STATE_TIME_WAIT)
 		return;
@@ -546,67 +618,7 @@ tcp_output(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us)
 	    (TCPF_IN_RECOVERY | TCPF_SACK_RECOVERY))
 		tcp_sack_output(st, c, end, fin_wanted, now_us);
 	else
-		for (;;) {
-			/*
-			 * RFC 3042 limited transmit: one new segment per each of the first two
-			 * dupacks. With SACK information RFC 6675 §5 (1.3) replaces it: SACKed
-			 * octets simply do not count as in flight.
-			 */
-			uint32_t lt = (c->flags & TCPF_IN_RECOVERY) || c->dupacks >= 3 || sacked
-			                      ? 0
-			                      : c->dupacks * pmax;
-			uint32_t room = UINT32_MAX;
-			uint32_t cw, flight, pipe, usable, avail, len;
-			uint8_t flags = 0;
-			bool rtx;
-
-			if (sacked && tcp_seq_lt(c->snd_nxt, c->snd_max))
-				/* RFC 6675 §5.1: after a timeout, resend only what is missing. */
-				c->snd_nxt = tcp_sack_skip(&c->sack, c->snd_nxt, &room);
-			cw = c->cwnd + lt;
-			flight = c->snd_nxt - c->snd_una;
-			pipe = sacked ? flight - tcp_sack_sb_sacked(&c->sack, c->snd_una, c->snd_nxt)
-			              : flight;
-			usable = cw > pipe ? cw - pipe : 0;
-			if (c->snd_wnd < flight)
-				usable = 0;
-			else if (usable > c->snd_wnd - flight)
-				usable = c->snd_wnd - flight;
-			avail = tcp_seq_lt(c->snd_nxt, end) ? end - c->snd_nxt : 0;
-			len = avail < pmax ? avail : pmax;
-			rtx = tcp_seq_lt(c->snd_nxt, c->snd_max);
-			if (len > usable)
-				len = usable;
-			if (len > room)
-				len = room;
-			/* The FIN goes with (or right after) the last byte, once, window or not. */
-			if (fin_wanted && c->snd_nxt + len == end && tcp_seq_leq(c->snd_nxt, end) &&
-			    (avail == len))
-				flags |= TCP_FIN;
-			if (len == 0 && !(flags & TCP_FIN))
-				break;
-			if (len > 0 && c->snd_nxt + len == end)
-				flags |= TCP_PSH;
-			if (tcp_send_data(st, c, c->snd_nxt, len, flags, now_us) != 0)
-				break; /* out of mbufs: the retransmission timer retries */
-			if (rtx)
-				tcp_cnt(st, TCP_CNT_RETRANSMITS, 1);
-			if (tcp_seq_gt(c->snd_nxt + len, c->snd_max))
-				tcp_cnt(st, TCP_CNT_BYTES_TX,
-				        c->snd_nxt + len - tcp_seq_max(c->snd_nxt, c->snd_max));
-			/* RFC 6298 §3 / Karn: time one fresh segment at a time. */
-			if (!rtx && !(c->flags & TCPF_RTT_TIMING) && len > 0) {
-				c->flags |= TCPF_RTT_TIMING;
-				c->rtt_seq = c->snd_nxt;
-				c->rtt_start_us = now_us;
-			}
-			c->snd_nxt += len + ((flags & TCP_FIN) ? 1 : 0);
-			if (tcp_seq_gt(c->snd_nxt, c->snd_max))
-				c->snd_max = c->snd_nxt;
-			tcp_arm_rtx(st, c, now_us); /* RFC 6298 §5.1 */
-			if (flags & TCP_FIN)
-				break;
-		}
+		tcp_output_next(st, c, end, fin_wanted, now_us);
 	/* RFC 9293 §3.8.6.1: data waiting on a zero window and nothing in flight -> persist. */
 	if (c->snd_wnd == 0 && tcp_seq_lt(c->snd_nxt, end) && c->snd_una == c->snd_max) {
 		if (c->t_persist == 0) {
@@ -627,7 +639,6 @@ tcp_retransmit_timeout(struct tcp_stack *st, struct tcp_conn *c, uint64_t now_us
 	uint32_t pmax;
 
 	tcp_cnt(st, TCP_CNT_RTO_EXPIRED, 1);
-	if (getenv("SACKDBG")) fprintf(stderr, "RTO t=%lu st=%d una=%u nxt=%u max=%u end=%u flags=%#x n=%u dup=%u cwnd=%u wnd=%u rtx=%u sacked=%u hr=%u rec=%u rto=%lu\n", now_us, c->state, c->snd_una-c->iss, c->snd_nxt-c->iss, c->snd_max-c->iss, tcp_data_end(c)-c->iss, c->flags, c->sack.n, c->dupacks, c->cwnd, c->snd_wnd, c->rtx_count, tcp_sack_sb_sacked(&c->sack, c->snd_una, c->snd_max), c->sack.high_rxt - c->iss, c->recover - c->iss, (unsigned long)tcp_rto_current(&c->rto));
 	c->rtx_count++;
 	if (c->state == TCP_STATE_SYN_SENT || c->state == TCP_STATE_SYN_RECEIVED) {
 		if (c->rtx_count > st->p.syn_retries) {

@@ -96,11 +96,11 @@ uint32_t tcp_sack_pipe(const struct tcp_sack_sb *sb, uint32_t una, uint32_t high
 
 /* The sender's state NextSeg() looks at, besides the scoreboard. */
 struct tcp_sack_snd {
-	uint32_t una;       /* SND.UNA = HighACK + 1 */
-	uint32_t high_data; /* SND.MAX = HighData + 1 */
-	uint32_t data_end;  /* after the last data octet: a FIN's octet there needs no room */
-	uint32_t smss;      /* payload octets per segment */
-	uint32_t new_avail; /* unsent octets the receive window allows now (rule 2) */
+	uint32_t una;            /* SND.UNA = HighACK + 1 */
+	uint32_t high_data;      /* SND.MAX = HighData + 1 */
+	uint32_t data_end;       /* after the last data octet: a FIN's octet there needs no room */
+	uint32_t smss;           /* payload octets per segment */
+	uint32_t new_avail;      /* unsent octets the receive window allows now (rule 2) */
 	uint32_t recovery_point; /* RecoveryPoint + 1: HighData when recovery began */
 };
 

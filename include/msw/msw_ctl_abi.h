@@ -437,16 +437,24 @@ enum msw_ctl_cpim_policy {
 };
 
 /* CONF_CREATE (v1). */
-#define MSW_CTL_VER_CONF_CREATE 1
+/*
+ * v2 appends uri: the conference URI (the focus's IM Session Identity, CPIM To of group
+ * messages and the URI a CPIM To must name for the whole conference); empty = derived
+ * "sip:<id>@<data-plane host>". A v1 payload (88 bytes) is still accepted.
+ */
+#define MSW_CTL_VER_CONF_CREATE 2
 struct msw_ctl_conf_create {
 	struct msw_ctl_conf_id conf;
 	uint32_t max_legs;
 	uint32_t max_size;   /* largest message in bytes, 0 = data-plane default */
 	uint8_t cpim_policy; /* enum msw_ctl_cpim_policy */
 	uint8_t cc_pad[7];
+	struct msw_ctl_blob_ref uri; /* v2: conference URI, class CTL; len 0 = derived */
 };
+#define MSW_CTL_CONF_CREATE_V1_LEN 88u
 MSW_CTL_ASSERT_PAYLOAD(msw_ctl_conf_create);
 static_assert(offsetof(struct msw_ctl_conf_create, max_legs) == 72, "ABI");
+static_assert(offsetof(struct msw_ctl_conf_create, uri) == MSW_CTL_CONF_CREATE_V1_LEN, "ABI");
 
 /* CONF_DEL (v1). */
 #define MSW_CTL_VER_CONF_DEL 1
@@ -510,7 +518,7 @@ struct msw_ctl_leg_entry {
 	uint8_t setup;     /* enum msw_ctl_setup */
 	uint8_t anonymous; /* 1: identity hidden from the others */
 	uint8_t le_pad[3];
-	uint32_t lcore;    /* owner lcore when bound, UINT32_MAX otherwise */
+	uint32_t lcore; /* owner lcore when bound, UINT32_MAX otherwise */
 	uint32_t le_rsv;
 	uint64_t max_size; /* 0 = none */
 	uint16_t session_id_len;

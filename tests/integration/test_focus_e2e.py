@@ -318,10 +318,11 @@ def main():
         mid, _ = alice.send_message(b"hello from alice", content_type="text/plain")
         got = bob.wait_message(mid, 5) and carol.wait_message(mid, 5)
         body = bob.messages[mid].body() if mid in bob.messages else b""
-        tap(got and b"From: \"alice\" <sip:alice@example.com>" in body and
+        to = ("To: <sip:%s@10.83.0.1:5060>" % conf_id).encode()
+        tap(got and b"From: \"alice\" <sip:alice@example.com>" in body and to in body and
             b"hello from alice" in body and bob.messages[mid].content_type == "message/cpim",
             "alice's message reaches bob and carol in CPIM with From = her identity and "
-            "alias (SWX-04)", body[:300])
+            "alias, To = the conference URI the focus gave (SWX-04)", body[:300])
         mid2, _ = bob.send_message(b"hi, bob here", content_type="text/plain")
         tap(alice.wait_message(mid2, 5) and carol.wait_message(mid2, 5) and
             mid2 not in bob.messages, "bob's message reaches alice and carol, not bob")

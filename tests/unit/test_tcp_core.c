@@ -307,8 +307,7 @@ Test(tcp_chain, split_between_segments)
 /* ---- RFC 6675 scoreboard ---- */
 
 static void
-sb_add(struct tcp_sack_sb *sb, uint32_t start, uint32_t end, uint32_t want_newly,
-       bool want_forgot)
+sb_add(struct tcp_sack_sb *sb, uint32_t start, uint32_t end, uint32_t want_newly, bool want_forgot)
 {
 	bool forgot;
 
@@ -324,7 +323,8 @@ sb_expect(const struct tcp_sack_sb *sb, const uint32_t *pairs, uint8_t n)
 	for (uint8_t i = 0; i < n; i++) {
 		cr_assert_eq(sb->blk[i].start, pairs[2 * i], "range %u start %u", i,
 		             sb->blk[i].start);
-		cr_assert_eq(sb->blk[i].end, pairs[2 * i + 1], "range %u end %u", i, sb->blk[i].end);
+		cr_assert_eq(sb->blk[i].end, pairs[2 * i + 1], "range %u end %u", i,
+		             sb->blk[i].end);
 	}
 }
 

@@ -1028,7 +1028,8 @@ Test(tcp_sack, one_hole_recovers_without_rto, .init = eal_setup)
 	cr_assert_eq(r.sack_rec, 1);
 	cr_assert_eq(r.fast, 1);
 	cr_assert_eq(r.sack_rtx, 1);
-	cr_assert_eq(r.rtx_bytes, pmax, "retransmitted %lu bytes for one lost segment", r.rtx_bytes);
+	cr_assert_eq(r.rtx_bytes, pmax, "retransmitted %lu bytes for one lost segment",
+	             r.rtx_bytes);
 	cr_assert_gt(r.blocks, 0);
 }
 
@@ -1074,8 +1075,7 @@ Test(tcp_sack, lost_retransmissions_fewer_bytes_than_newreno, .init = eal_setup)
 	static const uint32_t twice[] = {100, 106};
 	struct run_result s = run_holes(true, holes4, 4, twice, 2, "sack 4 holes, 2 rtx lost");
 	uint32_t pmax = bulk.chunk;
-	struct run_result nr =
-	        run_holes(false, holes4, 4, twice, 2, "newreno 4 holes, 2 rtx lost");
+	struct run_result nr = run_holes(false, holes4, 4, twice, 2, "newreno 4 holes, 2 rtx lost");
 
 	/*
 	 * RFC 6675 cannot see a lost retransmission: the timeout repairs it. After it the
@@ -1245,4 +1245,100 @@ Test(tcp_sack, random_loss_fewer_bytes_than_newreno, .init = eal_setup)
 	        "(%lu RTO), %lu with NewReno (%lu RTO)\n",
 	        sack, sack_rto, newreno, newreno_rto);
 	cr_assert_lt(sack, newreno);
+}
+
+/* Injects a pure ACK with a SACK option into node 0, as node 1's connection would send it. */
+static void
+inject_sack_to_client(const struct tcp_conn *from, uint32_t ack, const struct tcp_sack_blk *blk,
+                      unsigned int n)
+{
+	struct sim_node *to = &sim.node[0];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(to->pool);
+	uint16_t thl = (uint16_t)(sizeof(struct rte_tcp_hdr) + 4 + 8 * n);
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ih;
+	struct rte_tcp_hdr *th;
+	uint8_t *o;
+
+	cr_assert_not_null(m);
+	cr_assert_leq(n, 4);
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eh) + sizeof(*ih) + thl);
+	ih = (struct rte_ipv4_hdr *)(eh + 1);
+	th = (struct rte_tcp_hdr *)(ih + 1);
+	memset(eh, 0, sizeof(*eh) + sizeof(*ih) + thl);
+	eh->dst_addr = net_iface_params(to->ifc)->mac;
+	eh->src_addr = net_iface_params(sim.node[1].ifc)->mac;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ih->version_ihl = RTE_IPV4_VHL_DEF;
+	ih->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ih) + thl));
+	ih->time_to_live = 64;
+	ih->next_proto_id = IPPROTO_TCP;
+	ih->src_addr = rte_cpu_to_be_32(IP_SERVER);
+	ih->dst_addr = rte_cpu_to_be_32(IP_CLIENT);
+	ih->hdr_checksum = rte_ipv4_cksum(ih);
+	th->src_port = rte_cpu_to_be_16(from->t.local_port);
+	th->dst_port = rte_cpu_to_be_16(from->t.remote_port);
+	th->sent_seq = rte_cpu_to_be_32(from->snd_nxt);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = (uint8_t)((thl / 4) << 4);
+	th->tcp_flags = TCP_ACK;
+	th->rx_win =
+	        rte_cpu_to_be_16((uint16_t)((from->rcv_adv - from->rcv_nxt) >> from->rcv_wscale));
+	o = (uint8_t *)(th + 1);
+	o[0] = 1;
+	o[1] = 1;
+	o[2] = 5;
+	o[3] = (uint8_t)(2 + 8 * n);
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t l = rte_cpu_to_be_32(blk[i].start), r = rte_cpu_to_be_32(blk[i].end);
+
+		memcpy(o + 4 + 8 * i, &l, 4);
+		memcpy(o + 8 + 8 * i, &r, 4);
+	}
+	th->cksum =
+	        net_l4_cksum(m, sizeof(*eh) + sizeof(*ih), thl, IP_SERVER, IP_CLIENT, IPPROTO_TCP);
+	net_rx(to->ifc, m, sim.now_us);
+	tcp_flush(to->tcp);
+}
+
+Test(tcp_sack, bogus_sack_blocks_are_ignored_and_counted, .init = eal_setup)
+{
+	uint32_t pmax = bulk_setup(true, 0);
+	struct tcp_conn *cli = only_conn(0), *srv = only_conn(1);
+	struct tcp_stats *cs = tcp_stack_stats(sim.node[0].tcp);
+	uint32_t una, max;
+
+	bulk.total = (uint64_t)BULK_SEGS * pmax;
+	/* Hold the receiver's ACKs back so data stays outstanding. */
+	sim.imp[1].drop = 1.0;
+	for (int i = 0; i < 20; i++) {
+		bulk_pump();
+		sim_flush(&sim);
+		sim_step(&sim);
+	}
+	una = cli->snd_una;
+	max = cli->snd_max;
+	cr_assert_gt(max - una, 4 * pmax);
+	/* Beyond SND.MAX, inverted, a D-SACK below SND.UNA, one starting at SND.UNA. */
+	inject_sack_to_client(srv, una,
+	                      (const struct tcp_sack_blk[]){{max - pmax, max + 1},
+	                                                    {una + 2 * pmax, una + pmax},
+	                                                    {una - 100, una},
+	                                                    {una, una + pmax}},
+	                      4);
+	cr_assert_eq(cs->cnt[TCP_CNT_SACK_BLOCKS_RX], 4);
+	cr_assert_eq(cs->cnt[TCP_CNT_SACK_BLOCKS_IGNORED], 4);
+	cr_assert_eq(cli->sack.n, 0);
+	cr_assert_eq(cli->dupacks, 0);
+	cr_assert_eq(cli->snd_una, una);
+	/* A valid one is recorded and is a duplicate ACK (RFC 6675 §2), not yet a recovery. */
+	inject_sack_to_client(srv, una, (const struct tcp_sack_blk[]){{una + pmax, una + 2 * pmax}},
+	                      1);
+	cr_assert_eq(cs->cnt[TCP_CNT_SACK_BLOCKS_IGNORED], 4);
+	cr_assert_eq(cli->sack.n, 1);
+	cr_assert_eq(cli->dupacks, 1);
+	cr_assert(!(cli->flags & TCPF_IN_RECOVERY));
+	/* The path heals; the transfer completes intact. */
+	sim.imp[1].drop = 0;
+	bulk_run("bogus sack blocks");
 }
