@@ -28,7 +28,7 @@
 /* Blocks parsed from one SACK option (RFC 2018 §3: at most 4 fit in 40 option bytes). */
 #define TCP_SACK_OPT_MAX 4
 
-/* A range [start, end) of sequence space. Plain value, no ownership. */
+/* A range [start, end) of sequence space. Thread-safety: a plain value, no ownership. */
 struct tcp_sack_blk {
 	uint32_t start, end;
 };
@@ -94,7 +94,10 @@ bool tcp_sack_is_lost(const struct tcp_sack_sb *sb, uint32_t seq, uint32_t smss)
 uint32_t tcp_sack_pipe(const struct tcp_sack_sb *sb, uint32_t una, uint32_t high_data,
                        uint32_t smss);
 
-/* The sender's state NextSeg() looks at, besides the scoreboard. */
+/*
+ * The sender's state NextSeg() looks at, besides the scoreboard. Thread-safety: a value the
+ * caller fills on its own stack for one call (no ownership, never shared).
+ */
 struct tcp_sack_snd {
 	uint32_t una;            /* SND.UNA = HighACK + 1 */
 	uint32_t high_data;      /* SND.MAX = HighData + 1 */
