@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fdr/fdr.h"
+#include "utf8/utf8.h"
 #include "wbuf/wbuf.h"
 
 static const char *const fdr_outcome_names[FDR_OUTCOME_COUNT] = {
@@ -86,45 +87,12 @@ fdr_mime_type_match(const uint8_t *p, uint32_t len)
 	return false;
 }
 
-/*
- * Length of the UTF-8 sequence at p (RFC 3629 §4), or 0 when invalid: no overlongs, no
- * surrogates, nothing above U+10FFFF.
- */
-static uint32_t
-fdr_utf8_len(const uint8_t *p, uint32_t avail)
-{
-	uint8_t c = p[0];
-	uint32_t n, cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (uint32_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
-}
-
 /* Values the composer accepts: valid UTF-8 without C0 controls or DEL. */
 static bool
 fdr_text_ok(struct fdr_span s)
 {
 	for (uint32_t i = 0; i < s.len;) {
-		uint32_t n = fdr_utf8_len(s.p + i, s.len - i);
+		uint32_t n = (uint32_t)utf8_seq_len(s.p + i, s.len - i);
 
 		if (n == 0 || (n == 1 && (s.p[i] < 0x20 || s.p[i] == 0x7f)))
 			return false;
@@ -498,7 +466,7 @@ fdr_parse_doc(struct fdr_cur *c, struct fdr_report *r, uint32_t rcpt_cap)
 
 	/* The document is UTF-8 with no C0 controls except S (XML 1.0 §2.2). */
 	for (uint32_t i = 0; i < c->len;) {
-		uint32_t n = fdr_utf8_len(c->b + i, c->len - i);
+		uint32_t n = (uint32_t)utf8_seq_len(c->b + i, c->len - i);
 
 		if (n == 0 || (c->b[i] < 0x20 && !fdr_is_space(c->b[i])) || c->b[i] == 0x7f) {
 			c->off = i;

@@ -2,38 +2,7 @@
 #include <string.h>
 
 #include "client/cl_print.h"
-
-/* Length of the valid UTF-8 sequence at p (RFC 3629 §4), 0 when invalid. */
-static size_t
-cl_utf8_len(const uint8_t *p, size_t len)
-{
-	uint8_t c = p[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and code points above U+10FFFF are invalid. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
+#include "utf8/utf8.h"
 
 void
 cl_json_str(FILE *f, const uint8_t *p, size_t len)
@@ -59,7 +28,7 @@ cl_json_str(FILE *f, const uint8_t *p, size_t len)
 		} else if (c < 0x20 || c == 0x7f) {
 			fprintf(f, "\\u%04x", c);
 			i++;
-		} else if ((n = cl_utf8_len(p + i, len - i)) == 0) {
+		} else if ((n = utf8_seq_len(p + i, len - i)) == 0) {
 			fputs("\\ufffd", f);
 			i++;
 		} else {
@@ -92,7 +61,7 @@ cl_term_str(FILE *f, const uint8_t *p, size_t len)
 			/* A multi-line message stays visibly one message. */
 			fputs(i + 1 < len ? "\n  " : "", f);
 			i++;
-		} else if (c < 0x20 || c == 0x7f || (n = cl_utf8_len(p + i, len - i)) == 0) {
+		} else if (c < 0x20 || c == 0x7f || (n = utf8_seq_len(p + i, len - i)) == 0) {
 			/* ESC and friends would let a participant drive the terminal. */
 			fputc('?', f);
 			i++;

@@ -332,16 +332,7 @@ def main():
             print("1..0 # SKIP %s not built" % b)
             return 0
     if "MSW_FOCUS_NS" not in os.environ:
-        # Outer run: a namespace of our own, then the test itself inside it (the clients
-        # use the namespace's network; the planes are started in it too).
-        ns = "msw-ce-%d" % os.getpid()
-        subprocess.run(["ip", "netns", "add", ns], check=True)
-        try:
-            return subprocess.run(["ip", "netns", "exec", ns, sys.executable,
-                                   os.path.abspath(__file__), build, src],
-                                  env=dict(os.environ, MSW_FOCUS_NS=ns)).returncode
-        finally:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        return focus_e2e.run_in_netns("ce", __file__, build, src)
     env = focus_e2e.Env(build, src)
     try:
         run(env)

@@ -138,6 +138,20 @@ controlplane = { sip_address = "10.83.0.1"; sip_port = 5060; };
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def run_in_netns(tag, script, build, src):
+    """Outer run of a test: a namespace of its own, then the script itself inside it (its
+    MSRP participants need the namespace's network; the planes are started in it too).
+    Inside, MSW_FOCUS_NS names the namespace. Returns the inner exit status."""
+    ns = "msw-%s-%d" % (tag, os.getpid())
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    try:
+        return subprocess.run(["ip", "netns", "exec", ns, sys.executable,
+                               os.path.abspath(script), build, src],
+                              env=dict(os.environ, MSW_FOCUS_NS=ns)).returncode
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
 def wait_log(path, prefix, timeout=10):
     end = time.time() + timeout
     while time.time() < end:
@@ -249,16 +263,7 @@ def main():
             print("1..0 # SKIP %s not built" % b)
             return 0
     if "MSW_FOCUS_NS" not in os.environ:
-        # Outer run: a namespace of our own, then the test itself inside it (the MSRP
-        # participants need the namespace's network; the planes are started in it too).
-        ns = "msw-fe-%d" % os.getpid()
-        subprocess.run(["ip", "netns", "add", ns], check=True)
-        try:
-            return subprocess.run(["ip", "netns", "exec", ns, sys.executable,
-                                   os.path.abspath(__file__), build, src],
-                                  env=dict(os.environ, MSW_FOCUS_NS=ns)).returncode
-        finally:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        return run_in_netns("fe", __file__, build, src)
     env = Env(build, src)
     peers = []
     try:
