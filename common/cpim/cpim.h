@@ -117,6 +117,9 @@ struct cpim_wrap {
 	const struct cpim_field *fields; /* e.g. FR.Final-Report, imdn.Message-ID */
 	unsigned int n_fields;
 	struct cpim_span content_type; /* of the wrapped body, e.g. text/plain;charset=UTF-8 */
+	/* More MIME headers of the encapsulated object after Content-Type (Content-Disposition). */
+	const struct cpim_field *mime;
+	unsigned int n_mime;
 };
 
 /*

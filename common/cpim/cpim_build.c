@@ -270,7 +270,18 @@ cpim_wrap_prefix_build(const struct cpim_wrap *w, uint8_t *out, size_t cap)
 	/* RFC 3862 §3: blank line, MIME headers of the encapsulated object, blank line. */
 	wbuf_put_str(&o, "\r\nContent-Type: ");
 	cpim_put_span(&o, w->content_type);
-	wbuf_put_str(&o, "\r\n\r\n");
+	wbuf_put_str(&o, "\r\n");
+	for (unsigned int i = 0; i < w->n_mime; i++) {
+		const struct cpim_field *f = &w->mime[i];
+
+		if (!cpim_field_name_valid(f->name) || cpim_has_ctl(f->value))
+			return -EINVAL;
+		cpim_put_span(&o, f->name);
+		wbuf_put_str(&o, ": ");
+		cpim_put_span(&o, f->value);
+		wbuf_put_str(&o, "\r\n");
+	}
+	wbuf_put_str(&o, "\r\n");
 	return wbuf_result(&o);
 }
 

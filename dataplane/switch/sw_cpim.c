@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cpim/cpim.h"
 #include "switch/sw_pvt.h"
@@ -109,6 +110,23 @@ sw_cpim_msg_init(struct sw_lcore *lc, struct sw_msg *m, struct sw_leg *l,
 		        .to = {.uri = sw_cs(c->uri, c->uri_len)},
 		        .content_type = sw_cs(f->content_type.p, f->content_type.len),
 		};
+		struct cpim_field disp;
+
+		/*
+		 * The copies' MSRP heads carry only the new Content-Type, so the sender's
+		 * Content-Disposition (a file's name, RFC 2183) moves into the envelope.
+		 */
+		for (uint16_t i = 0; i < f->n_hdrs; i++)
+			if (f->hdrs[i].name.len == 19 &&
+			    strncasecmp((const char *)f->hdrs[i].name.p, "Content-Disposition",
+			                19) == 0) {
+				disp = (struct cpim_field){
+				        sw_cs(f->hdrs[i].name.p, f->hdrs[i].name.len),
+				        sw_cs(f->hdrs[i].value.p, f->hdrs[i].value.len)};
+				w.mime = &disp;
+				w.n_mime = 1;
+				break;
+			}
 		ssize_t n = cpim_wrap_prefix_build(&w, lc->prefix, sizeof(lc->prefix));
 
 		if (n < 0)

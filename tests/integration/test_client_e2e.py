@@ -10,22 +10,14 @@ sides (docs/client.md).
   2. bob's --send and carol's stdin line reach the two others with the sender (CPIM From
      display name and URI), never the sender itself; --expect makes each leave (BYE), exit 0.
   3. erin --send-file (chunked) to dave's conference: dave saves it byte-exact (--save-dir)
-     under its name (TODO, see below); frank --final-report: the OMA final report lists dave
-     as delivered (TODO, see below); SIGINT makes dave leave with a BYE and exit 0.
+     under its name; frank --final-report: the OMA final report lists dave
+     as delivered; SIGINT makes dave leave with a BYE and exit 0.
   4. --join of an unknown conference: exit 1 with the 404; --timeout with nothing to
      receive: exit 1 after the timeout, having left cleanly; a focus that only rings (SIPp,
      tests/sipp/client_ringing_uas.xml): CANCEL on --timeout.
   5. after everyone left, the data plane holds no conference.
   6. the planes again with controlplane.prefer_passive = false: the focus answers
      a=setup:active and the data plane dials the clients' a=path (RFC 6135).
-
-One check is a TAP TODO, on the data plane's side:
-  - the final report: the client puts the conference URI from the focus's Contact in CPIM To
-    (OMA SIMPLE IM 4.3.1), while the data plane compares it with sip:<id>@<data-plane
-    address> because CONF_CREATE has no URI field yet (docs/controlplane.md, docs/switch.md
-    "ABI gaps"), so it answers 403 (a private message to nobody);
-  - the file name: the client sends Content-Disposition (RFC 2183) with the file, and the
-    data plane's CPIM wrap builds a new MSRP head with the Content-Type only.
 
 Usage: test_client_e2e.py BUILD_DIR SRC_DIR (as root). MSW_BUILD_ROOT / MSW_SRC_ROOT work too.
 """
@@ -223,9 +215,8 @@ def run(env):
         erin.diag() + "\n" + dave.diag())
     tap(got is not None and got.get("filename") == "blob.bin" and saved is not None and
         os.path.basename(saved) == "blob.bin",
-        "the file keeps its name (Content-Disposition: attachment; filename=blob.bin)",
-        dave.diag(), todo="the data plane's CPIM wrap rebuilds the MSRP head and drops "
-        "Content-Disposition")
+        "the file keeps its name (Content-Disposition: attachment; filename=blob.bin, "
+        "moved into the CPIM envelope by the switch's wrap)", dave.diag())
     frank = Client(env, "frank", ["--join", dj["conf_id"], "--final-report", "--send",
                                   "please report", "--timeout", "15"])
     clients.append(frank)

@@ -83,6 +83,38 @@ Test(sw_cpim, wrap_plain_exact)
 	tw_fini(&w);
 }
 
+/* RFC 2183: a file's Content-Disposition moves into the envelope when the switch wraps. */
+Test(sw_cpim, wrap_keeps_content_disposition)
+{
+	struct tw_frames fb;
+
+	char buf[512];
+
+	setup(MSW_CTL_CPIM_WRAP, NULL);
+	/* RFC 4975 §9: other MIME headers come with Content-Type, after Byte-Range. */
+	snprintf(buf, sizeof(buf),
+	         "MSRP t1aaaaaa SEND\r\nTo-Path: %s\r\nFrom-Path: %s\r\nMessage-ID: msg-w002\r\n"
+	         "Byte-Range: 1-5/5\r\nContent-Disposition: attachment; filename=\"a.txt\"\r\n"
+	         "Content-Type: text/plain\r\n\r\nhello\r\n-------t1aaaaaa$\r\n",
+	         alice.uri, alice.path);
+	cr_assert_eq(tw_rx(&w, alice.tc, buf), 0);
+	tw_take(&w, bob.tc, &fb);
+	cr_assert_eq(fb.n, 1);
+	const char *env = "From: \"alice\" <sip:alice@example.com>\r\n"
+	                  "To: <sip:conf1@sw.example>\r\n"
+	                  "\r\n"
+	                  "Content-Type: text/plain\r\n"
+	                  "Content-Disposition: attachment; filename=\"a.txt\"\r\n"
+	                  "\r\n"
+	                  "hello";
+
+	cr_assert_eq(fb.f[0]->body_len, strlen(env), "%.*s", (int)fb.f[0]->body_len, fb.f[0]->body);
+	cr_assert(memcmp(fb.f[0]->body, env, strlen(env)) == 0);
+	cr_assert_eq(fb.f[0]->f.byte_range.total, strlen(env));
+	tw_frames_free(&fb);
+	tw_fini(&w);
+}
+
 Test(sw_cpim, wrap_chunked_shifts_byte_range)
 {
 	char buf[1024];
