@@ -222,6 +222,23 @@ cpim_put_datetime(struct wbuf *o, int64_t ms)
 	return 0;
 }
 
+/* "Name: value" CRLF per field (CPIM headers or MIME headers); -EINVAL on a bad one. */
+static int
+cpim_put_fields(struct wbuf *o, const struct cpim_field *fields, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		const struct cpim_field *f = &fields[i];
+
+		if (!cpim_field_name_valid(f->name) || cpim_has_ctl(f->value))
+			return -EINVAL;
+		cpim_put_span(o, f->name);
+		wbuf_put_str(o, ": ");
+		cpim_put_span(o, f->value);
+		wbuf_put_str(o, "\r\n");
+	}
+	return 0;
+}
+
 ssize_t
 cpim_wrap_prefix_build(const struct cpim_wrap *w, uint8_t *out, size_t cap)
 {
@@ -257,30 +274,14 @@ cpim_wrap_prefix_build(const struct cpim_wrap *w, uint8_t *out, size_t cap)
 		cpim_put_span(&o, ns->urn);
 		wbuf_put_str(&o, ">\r\n");
 	}
-	for (unsigned int i = 0; i < w->n_fields; i++) {
-		const struct cpim_field *f = &w->fields[i];
-
-		if (!cpim_field_name_valid(f->name) || cpim_has_ctl(f->value))
-			return -EINVAL;
-		cpim_put_span(&o, f->name);
-		wbuf_put_str(&o, ": ");
-		cpim_put_span(&o, f->value);
-		wbuf_put_str(&o, "\r\n");
-	}
+	if (cpim_put_fields(&o, w->fields, w->n_fields) != 0)
+		return -EINVAL;
 	/* RFC 3862 §3: blank line, MIME headers of the encapsulated object, blank line. */
 	wbuf_put_str(&o, "\r\nContent-Type: ");
 	cpim_put_span(&o, w->content_type);
 	wbuf_put_str(&o, "\r\n");
-	for (unsigned int i = 0; i < w->n_mime; i++) {
-		const struct cpim_field *f = &w->mime[i];
-
-		if (!cpim_field_name_valid(f->name) || cpim_has_ctl(f->value))
-			return -EINVAL;
-		cpim_put_span(&o, f->name);
-		wbuf_put_str(&o, ": ");
-		cpim_put_span(&o, f->value);
-		wbuf_put_str(&o, "\r\n");
-	}
+	if (cpim_put_fields(&o, w->mime, w->n_mime) != 0)
+		return -EINVAL;
 	wbuf_put_str(&o, "\r\n");
 	return wbuf_result(&o);
 }

@@ -38,13 +38,12 @@ N = 0
 FAILS = 0
 
 
-def tap(ok, text, diag="", todo=None):
+def tap(ok, text, diag=""):
     global N, FAILS
     N += 1
-    if not ok and todo is None:
+    if not ok:
         FAILS += 1
-    print("%s %d - %s%s" % ("ok" if ok else "not ok", N, text,
-                            " # TODO %s" % todo if todo else ""))
+    print("%s %d - %s" % ("ok" if ok else "not ok", N, text))
     if not ok and diag:
         for line in str(diag).splitlines()[:30]:
             print("# " + line)
