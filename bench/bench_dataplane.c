@@ -55,11 +55,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,6 +78,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "bench_dpdk_util.h"
 #include "ctl/ctl_client.h"
 #include "msrp/msrp.h"
 #include "msrp/msrp_build.h"
@@ -91,6 +89,7 @@
 #include "tcp/tcp.h"
 
 #define BD_BENCH       "dataplane_memif"
+#define BD_PROG        "msw-bench-dataplane" /* prefix of messages on stderr */
 #define BD_BURST       32
 #define BD_WINDOW_MAX  1024u         /* power of two: slots of outstanding transactions */
 #define BD_RXBUF       (64u * 1024u) /* each of the two receive buffers of a connection */
@@ -306,17 +305,13 @@ struct bd_run {
 struct bd_target {
 	enum bd_kind kind;
 	uint32_t workers;
-	pid_t pid;
-	int exit_status; /* after bd_child_stop */
+	struct bench_child child; /* its log: <tmp>/<instance>.log */
 	char instance[32];
 	char sock[108];
 	char cfg[PATH_MAX];
-	char log[PATH_MAX];
-	char dev[32];
 	char prefix[64]; /* the child's DPDK --file-prefix */
 	uint32_t ip, peer_ip;
-	struct port port;
-	bool port_open;
+	struct bench_memif mi; /* our memif client port to it */
 	struct net_iface *ifc;
 	struct tcp_stack *tcp;
 	struct ctl_client *ctl;
@@ -343,14 +338,6 @@ struct bd {
 };
 
 static struct bd bd;
-static volatile sig_atomic_t bd_stop;
-
-static void
-bd_on_signal(int sig)
-{
-	(void)sig;
-	bd_stop = 1;
-}
 
 static uint64_t
 bd_now_us(void)
@@ -360,211 +347,10 @@ bd_now_us(void)
 	return (c / bd.hz) * 1000000 + ((c % bd.hz) * 1000000) / bd.hz;
 }
 
-static double
-bd_wall(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void bd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-bd_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("msw-bench-dataplane: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void bd_fail(struct bd_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* Records the first failure of a case; the case ends at its next check. */
-static void
-bd_fail(struct bd_run *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (r->err[0] != '\0')
-		return;
-	va_start(ap, fmt);
-	vsnprintf(r->err, sizeof(r->err), fmt, ap);
-	va_end(ap);
-}
-
-/* A JSON string (RFC 8259 §7): quotes, backslashes and control bytes escaped. */
-static void
-bd_json_str(const char *s)
-{
-	putchar('"');
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20)
-			printf("\\u%04x", ch);
-		else
-			putchar(ch);
-	}
-	putchar('"');
-}
-
-static void
-bd_print_status(const char *name, const char *key, const char *msg)
-{
-	printf("{\"bench\":\"%s\",\"case\":", BD_BENCH);
-	bd_json_str(name);
-	printf(",\"%s\":", key);
-	bd_json_str(msg);
-	printf("}\n");
-	fflush(stdout);
-}
+#define BD_FAIL(run, ...) bench_fail((run)->err, sizeof((run)->err), __VA_ARGS__)
 
 /* ---- children ---- */
-
-/* Last lines of a child's log on stderr (it failed). */
-static void
-bd_log_tail(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char lines[12][256];
-	unsigned int n = 0;
-
-	if (f == NULL)
-		return;
-	while (fgets(lines[n % 12], sizeof(lines[0]), f) != NULL)
-		n++;
-	fclose(f);
-	bd_log("last lines of %s:", path);
-	for (unsigned int i = n > 12 ? n - 12 : 0; i < n; i++)
-		fprintf(stderr, "  | %s", lines[i % 12]);
-}
-
-/* The last non-empty line of a child's log, for an error field. */
-static void
-bd_log_last(const char *path, char *out, size_t cap)
-{
-	FILE *f = fopen(path, "r");
-	char line[256];
-
-	snprintf(out, cap, "(no output)");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t l = strcspn(line, "\r\n");
-
-		line[l] = '\0';
-		if (l > 0)
-			snprintf(out, cap, "%s", line);
-	}
-	fclose(f);
-}
-
-static int
-bd_child_start(struct bd_target *t, char *const argv[])
-{
-	pid_t parent = getpid();
-	int fd = open(t->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0) {
-		bd_log("%s: %s", t->log, strerror(errno));
-		return -1;
-	}
-	t->pid = fork();
-	if (t->pid < 0) {
-		bd_log("fork: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (t->pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-
-		/* The child must not outlive a bench that crashed. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(127);
-		/* Our affinity is CPU 1 only by now; the child's EAL pins its own threads. */
-		sched_setaffinity(0, sizeof(bd.cpus), &bd.cpus);
-		dup2(nul, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		/* Our memif sockets and memfds must not stay open in the child. */
-		close_range(3, ~0u, 0);
-		execv(argv[0], argv);
-		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(fd);
-	return 0;
-}
-
-/* True while the child runs; reaps it (exit_status) once it has ended. */
-static bool
-bd_child_alive(struct bd_target *t)
-{
-	int st;
-
-	if (t->pid <= 0)
-		return false;
-	if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
-		t->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-		t->pid = 0;
-		return false;
-	}
-	return true;
-}
-
-/* SIGTERM, then up to 10 s for an orderly exit (SIGKILL after). Returns the exit status. */
-static int
-bd_child_stop(struct bd_target *t)
-{
-	double deadline = bd_wall() + 10.0;
-
-	if (t->pid <= 0)
-		return t->exit_status;
-	kill(t->pid, SIGTERM);
-	while (bd_child_alive(t)) {
-		if (bd_wall() > deadline) {
-			bd_log("%s did not exit 10 s after SIGTERM: killed", t->log);
-			kill(t->pid, SIGKILL);
-			waitpid(t->pid, NULL, 0);
-			t->pid = 0;
-			t->exit_status = 128 + SIGKILL;
-			break;
-		}
-		usleep(10000);
-	}
-	return t->exit_status;
-}
-
-static int
-bd_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Removes the DPDK runtime directory of a file prefix (base = our own runtime dir's parent). */
-static void
-bd_rm_runtime_dir(const char *prefix)
-{
-	char path[PATH_MAX + 80];
-
-	if (bd.runtime_base[0] == '\0' || prefix[0] == '\0')
-		return;
-	snprintf(path, sizeof(path), "%s/%s", bd.runtime_base, prefix);
-	nftw(path, bd_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 /* ---- userspace TCP over our memif port ---- */
 
@@ -613,7 +399,7 @@ bd_check_tx_pkt(struct bd_target *t, const struct rte_mbuf *m)
 	t->run->tx_checked += plen;
 	delta = p->iss + 1 + (uint32_t)p->shadow_end - seq; /* bytes from seq to our end */
 	if (delta < plen || delta > BD_SHADOW) {
-		bd_fail(t->run,
+		BD_FAIL(t->run,
 		        "participant %u: our TCP sent %u bytes at seq %u, outside the %lu bytes "
 		        "handed to it",
 		        p->idx, plen, seq, (unsigned long)p->shadow_end);
@@ -622,7 +408,7 @@ bd_check_tx_pkt(struct bd_target *t, const struct rte_mbuf *m)
 	off = p->shadow_end - delta;
 	for (uint32_t i = 0; i < plen; i++)
 		if (th[doff + i] != p->shadow[(off + i) % BD_SHADOW]) {
-			bd_fail(t->run,
+			BD_FAIL(t->run,
 			        "participant %u: our TCP sent other bytes than the stream at "
 			        "offset "
 			        "%lu (segment seq %u, %u bytes, first difference at +%u)",
@@ -639,67 +425,32 @@ bd_port_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 	if (bd.o.check_tx)
 		for (uint16_t i = 0; i < n; i++)
 			bd_check_tx_pkt(t, pkts[i]);
-	return port_tx_burst(&t->port.q[0], pkts, n);
+	return port_tx_burst(&t->mi.port.q[0], pkts, n);
 }
 
 static const struct net_port_ops bd_port_ops = {.tx_burst = bd_port_tx};
+
+static bool
+bd_target_alive(void *arg)
+{
+	struct bd_target *t = arg;
+
+	return !bench_stop && bench_child_alive(&t->child);
+}
 
 /* Hot-plugs a memif client to the child's socket, waits for the link, builds net + TCP. */
 static int
 bd_target_attach(struct bd_target *t, char *err, size_t errlen)
 {
-	struct port_desc pd;
 	struct net_params np;
 	struct tcp_params tp;
-	char devargs[256], perr[256];
-	double deadline = bd_wall() + 10.0;
 
-	/*
-	 * A memif server accepts a client only once its port is started, which comes after the
-	 * socket file appears, and a refused client does not retry: plug a new client each
-	 * second until the link is up.
-	 */
-	for (bool up = false; !up;) {
-		double attempt_end = bd_wall() + 1.0;
-
-		snprintf(t->dev, sizeof(t->dev), "net_memif%u", bd.n_dev++);
-		snprintf(devargs, sizeof(devargs), "%s,role=client,socket=%s,socket-abstract=no",
-		         t->dev, t->sock);
-		memset(&pd, 0, sizeof(pd));
-		pd.name = t->dev;
-		pd.devargs = devargs;
-		pd.nb_queues = 1;
-		pd.pools[0] = bd.pool;
-		pd.rx_impair = bd.o.impair;
-		pd.tx_impair = bd.o.impair;
-		pd.seed = 1;
-		if (port_open(&t->port, &pd, perr, sizeof(perr)) != 0) {
-			snprintf(err, errlen, "memif client: %s", perr);
-			return -1;
-		}
-		t->port_open = true;
-		while (!up && bd_wall() < attempt_end && !bd_stop) {
-			struct rte_eth_link link;
-
-			memset(&link, 0, sizeof(link));
-			up = rte_eth_link_get_nowait(t->port.port_id, &link) == 0 &&
-			     link.link_status == RTE_ETH_LINK_UP;
-			if (!up)
-				usleep(1000);
-		}
-		if (up)
-			break;
-		port_close(&t->port);
-		rte_eal_hotplug_remove("vdev", t->dev);
-		t->port_open = false;
-		if (bd_wall() > deadline || bd_stop || !bd_child_alive(t)) {
-			snprintf(err, errlen, "memif: no link to %s within 10 s", t->sock);
-			return -1;
-		}
-	}
+	if (bench_memif_attach(&t->mi, t->sock, &bd.n_dev, bd.pool, 1, 0, &bd.o.impair, 10.0,
+	                       bd_target_alive, t, err, errlen) != 0)
+		return -1;
 	t->now_us = bd_now_us();
 	net_params_default(&np);
-	np.mac = t->port.mac;
+	np.mac = t->mi.port.mac;
 	np.ip = t->ip;
 	np.prefix_len = 24;
 	t->ifc = net_iface_create(&np, bd.pool, &bd_port_ops, t);
@@ -725,48 +476,10 @@ bd_target_detach(struct bd_target *t)
 	t->tcp = NULL;
 	net_iface_destroy(t->ifc);
 	t->ifc = NULL;
-	if (t->port_open) {
-		port_close(&t->port);
-		rte_eal_hotplug_remove("vdev", t->dev);
-		t->port_open = false;
-	}
+	bench_memif_detach(&t->mi);
 }
 
 /* ---- transmit ---- */
-
-/* n bytes as an mbuf chain of full segments. NULL when the pool is empty. */
-static struct rte_mbuf *
-bd_chain(const uint8_t *p, uint32_t n)
-{
-	struct rte_mbuf *head = NULL, *tail = NULL;
-
-	while (n > 0) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(bd.pool);
-		uint32_t k;
-
-		if (m == NULL) {
-			rte_pktmbuf_free(head);
-			return NULL;
-		}
-		k = rte_pktmbuf_tailroom(m);
-		if (k > n)
-			k = n;
-		memcpy(rte_pktmbuf_mtod(m, uint8_t *), p, k);
-		m->data_len = (uint16_t)k;
-		m->pkt_len = k;
-		if (head == NULL) {
-			head = m;
-		} else {
-			tail->next = m;
-			head->nb_segs++;
-			head->pkt_len += k;
-		}
-		tail = m;
-		p += k;
-		n -= k;
-	}
-	return head;
-}
 
 static uint32_t
 bd_tx_pending(const struct bd_part *p)
@@ -785,7 +498,7 @@ bd_tx_room(struct bd_part *p, uint32_t len)
 	}
 	if (p->tx_len + len > BD_TX_CAP) {
 		p->run->tx_overflow++;
-		bd_fail(p->run, "participant %u: %u bytes queued for TCP, no room", p->idx,
+		BD_FAIL(p->run, "participant %u: %u bytes queued for TCP, no room", p->idx,
 		        p->tx_len);
 		return NULL;
 	}
@@ -811,7 +524,7 @@ bd_flush(struct bd_part *p)
 			tcp_want_writable(t->tcp, p->h);
 			return;
 		}
-		m = bd_chain(p->tx + p->tx_off, n);
+		m = bench_mbuf_chain(bd.pool, p->tx + p->tx_off, n);
 		if (m == NULL)
 			return; /* pool empty for now: the next loop retries */
 		if (p->shadow != NULL) {
@@ -829,7 +542,7 @@ bd_flush(struct bd_part *p)
 				tcp_want_writable(t->tcp, p->h);
 				return;
 			}
-			bd_fail(p->run, "participant %u: tcp_send: %s", p->idx, strerror(-rc));
+			BD_FAIL(p->run, "participant %u: tcp_send: %s", p->idx, strerror(-rc));
 			p->st = BD_P_FAILED;
 			return;
 		}
@@ -980,7 +693,7 @@ bd_bind(struct bd_part *p)
 	en = hn > 0 ? msrp_build_end(rq.tid, false, MSRP_FLAG_END, d + hn, (size_t)(1024 - hn))
 	            : -1;
 	if (hn < 0 || en < 0) {
-		bd_fail(p->run, "participant %u: building the bodiless SEND failed", p->idx);
+		BD_FAIL(p->run, "participant %u: building the bodiless SEND failed", p->idx);
 		return;
 	}
 	p->tx_len += (uint32_t)(hn + en);
@@ -1000,7 +713,7 @@ bd_respond(struct bd_part *p, const struct msrp_frame *f)
 	if (f->failure_report == MSRP_REPORT_NO || f->failure_report == MSRP_REPORT_PARTIAL)
 		return;
 	if (!msrp_path_next(&rest, &prev)) {
-		bd_fail(p->run, "participant %u: SEND without From-Path", p->idx);
+		BD_FAIL(p->run, "participant %u: SEND without From-Path", p->idx);
 		return;
 	}
 	d = bd_tx_room(p, 1024);
@@ -1009,7 +722,7 @@ bd_respond(struct bd_part *p, const struct msrp_frame *f)
 	n = msrp_build_response(f->tid, 200, (struct msrp_span){(const uint8_t *)"OK", 2}, prev,
 	                        (struct msrp_span){(const uint8_t *)p->path, p->path_len}, d, 1024);
 	if (n < 0) {
-		bd_fail(p->run, "participant %u: building a 200 failed (%zd)", p->idx, n);
+		BD_FAIL(p->run, "participant %u: building a 200 failed (%zd)", p->idx, n);
 		return;
 	}
 	p->tx_len += (uint32_t)n;
@@ -1060,7 +773,7 @@ bd_on_response(struct bd_part *p, const struct msrp_frame *f, uint64_t now)
 
 	if (p->st == BD_P_BINDING) {
 		if (f->status_code != 200) {
-			bd_fail(r, "participant %u: the bodiless SEND got %u", p->idx,
+			BD_FAIL(r, "participant %u: the bodiless SEND got %u", p->idx,
 			        f->status_code);
 			p->st = BD_P_FAILED;
 			return;
@@ -1156,7 +869,7 @@ bd_rx_bytes(struct bd_part *p, const uint8_t *d, uint32_t len)
 			} else if (p->rx_len[cur ^ 1] == 0) {
 				p->rx_cur ^= 1;
 			} else {
-				bd_fail(p->run, "participant %u: a frame larger than %u bytes",
+				BD_FAIL(p->run, "participant %u: a frame larger than %u bytes",
 				        p->idx, BD_RXBUF);
 				p->st = BD_P_FAILED;
 			}
@@ -1175,7 +888,7 @@ bd_rx_bytes(struct bd_part *p, const uint8_t *d, uint32_t len)
 			if (rc == MSRP_AGAIN)
 				break;
 			if (rc != MSRP_OK) {
-				bd_fail(p->run,
+				BD_FAIL(p->run,
 				        "participant %u: the data plane sent invalid MSRP (%s at "
 				        "stream "
 				        "offset %lu)",
@@ -1239,7 +952,7 @@ bd_tcp_peer_closed(void *ctx, struct tcp_handle h)
 
 	if (p->st == BD_P_CLOSING)
 		return; /* our FIN went first; the closed callback follows */
-	bd_fail(p->run, "participant %u: the peer closed the connection", p->idx);
+	BD_FAIL(p->run, "participant %u: the peer closed the connection", p->idx);
 	p->st = BD_P_CLOSING;
 	tcp_close(t->tcp, h, t->now_us);
 }
@@ -1258,10 +971,10 @@ bd_tcp_closed(void *ctx, struct tcp_handle h, int err)
 
 	(void)h;
 	if (p->st != BD_P_CLOSING)
-		bd_fail(p->run, "participant %u: connection ended: %s", p->idx,
+		BD_FAIL(p->run, "participant %u: connection ended: %s", p->idx,
 		        err != 0 ? strerror(-err) : "closed");
 	else if (err != 0)
-		bd_fail(p->run, "participant %u: close ended with %s", p->idx, strerror(-err));
+		BD_FAIL(p->run, "participant %u: close ended with %s", p->idx, strerror(-err));
 	p->st = BD_P_CLOSED;
 }
 
@@ -1301,11 +1014,12 @@ bd_ctl_event(struct ctl_client *c, const struct ctl_msg *m, void *arg)
 		/* Our own closes at the end of a case end legs with CONN_CLOSED. */
 		if (ev.reason == SW_CLOSE_CONN_CLOSED && !t->run->sending)
 			return;
-		bd_log("%s: the data plane closed leg %.*s: %s (error %d)", t->run->c->name,
-		       (int)ev.leg.session_id_len, ev.leg.session_id,
-		       ev.reason < SW_CLOSE_COUNT ? bd_close_reasons[ev.reason] : "unknown reason",
-		       ev.error);
-		bd_fail(t->run, "the data plane closed leg %.*s: %s (error %d)",
+		bench_log(BD_PROG, "%s: the data plane closed leg %.*s: %s (error %d)",
+		          t->run->c->name, (int)ev.leg.session_id_len, ev.leg.session_id,
+		          ev.reason < SW_CLOSE_COUNT ? bd_close_reasons[ev.reason]
+		                                     : "unknown reason",
+		          ev.error);
+		BD_FAIL(t->run, "the data plane closed leg %.*s: %s (error %d)",
 		        (int)ev.leg.session_id_len, ev.leg.session_id,
 		        ev.reason < SW_CLOSE_COUNT ? bd_close_reasons[ev.reason] : "unknown reason",
 		        ev.error);
@@ -1445,7 +1159,7 @@ bd_gen_snapshot(struct bd_target *t, uint64_t *v)
 	v[BD_GEN_TCP_DROPS] = 0;
 	for (int i = 0; i < TCP_DROP_MAX; i++)
 		v[BD_GEN_TCP_DROPS] += tcp_stat_read(&ts->drop[i]);
-	v[BD_GEN_PORT_TX_FULL] = port_stat_read(&t->port.q[0].cnt[PORT_CNT_TX_FULL]);
+	v[BD_GEN_PORT_TX_FULL] = port_stat_read(&t->mi.port.q[0].cnt[PORT_CNT_TX_FULL]);
 }
 
 /* Upper bound (us) of the switch residence bucket holding quantile q; -1 = above 1 ms. */
@@ -1474,7 +1188,7 @@ bd_poll(struct bd_target *t, struct bd_run *r)
 {
 	struct rte_mbuf *pkts[BD_BURST];
 	uint64_t start = rte_rdtsc(), tsc;
-	uint16_t got = port_rx_burst(&t->port.q[0], pkts, BD_BURST);
+	uint16_t got = port_rx_burst(&t->mi.port.q[0], pkts, BD_BURST);
 	unsigned int work = got;
 
 	t->now_us = bd_now_us();
@@ -1492,7 +1206,7 @@ bd_poll(struct bd_target *t, struct bd_run *r)
 		net_tick(t->ifc, t->now_us);
 	}
 	tcp_flush(t->tcp);
-	port_tx_burst(&t->port.q[0], NULL, 0);
+	port_tx_burst(&t->mi.port.q[0], NULL, 0);
 	tsc = rte_rdtsc();
 	if (t->ctl != NULL && tsc >= t->next_ctl_tsc) {
 		t->next_ctl_tsc = tsc + bd.hz / 1000;
@@ -1500,8 +1214,9 @@ bd_poll(struct bd_target *t, struct bd_run *r)
 	}
 	if (tsc >= t->next_child_tsc) {
 		t->next_child_tsc = tsc + bd.hz / 10;
-		if (!bd_child_alive(t) && r != NULL)
-			bd_fail(r, "%s exited (status %d) during the case", t->log, t->exit_status);
+		if (!bench_child_alive(&t->child) && r != NULL)
+			BD_FAIL(r, "%s exited (status %d) during the case", t->child.log,
+			        t->child.exit_status);
 	}
 	if (r != NULL && r->measuring && work > 0)
 		r->busy_cyc += rte_rdtsc() - start;
@@ -1519,7 +1234,7 @@ bd_poll_until(struct bd_target *t, struct bd_run *r, double seconds, bool (*done
 	uint64_t end = rte_rdtsc() + (uint64_t)(seconds * (double)bd.hz);
 
 	while (!done(r)) {
-		if (r->err[0] != '\0' || (stoppable && bd_stop) || rte_rdtsc() > end)
+		if (r->err[0] != '\0' || (stoppable && bench_stop) || rte_rdtsc() > end)
 			return false;
 		bd_poll(t, r);
 	}
@@ -1630,14 +1345,9 @@ bd_print_result(const struct bd_run *r, double secs, const uint64_t *d, const ui
 		       (unsigned long)r->tx_checked, (unsigned long)r->tx_small_segs);
 	if (bd.o.impair_arg != NULL) {
 		printf(",\"impair\":");
-		bd_json_str(bd.o.impair_arg);
+		bench_json_str(stdout, bd.o.impair_arg);
 	}
-	if (r->err[0] != '\0') {
-		printf(",\"error\":");
-		bd_json_str(r->err);
-	}
-	printf("}\n");
-	fflush(stdout);
+	bench_json_end(r->err);
 }
 
 /* Sets up the participants of a case (conference, legs, TCP, binding). */
@@ -1660,7 +1370,7 @@ bd_case_setup(struct bd_target *t, struct bd_run *r, const struct msw_ctl_conf_i
 		rc = ctl_client_call(t->ctl, MSW_CTL_CONF_CREATE, MSW_CTL_VER_CONF_CREATE, &q,
 		                     sizeof(q), NULL, 0, NULL, BD_CALL_MS);
 		if (rc != 0) {
-			bd_fail(r, "CONF_CREATE %.*s: %s", conf->len, conf->id, strerror(-rc));
+			BD_FAIL(r, "CONF_CREATE %.*s: %s", conf->len, conf->id, strerror(-rc));
 			return -1;
 		}
 	}
@@ -1678,19 +1388,19 @@ bd_case_setup(struct bd_target *t, struct bd_run *r, const struct msw_ctl_conf_i
 		p->rxb[0] = malloc(BD_RXBUF);
 		p->rxb[1] = malloc(BD_RXBUF);
 		if (bd.o.check_tx && (p->shadow = malloc(BD_SHADOW)) == NULL) {
-			bd_fail(r, "out of memory");
+			BD_FAIL(r, "out of memory");
 			return -1;
 		}
 		if (p->tx == NULL || p->rxb[0] == NULL || p->rxb[1] == NULL ||
 		    msrp_parser_init(&p->parser, NULL, p->hdr_buf, BD_HDR_CAP) != 0) {
-			bd_fail(r, "out of memory");
+			BD_FAIL(r, "out of memory");
 			return -1;
 		}
 		if (c->kind == BD_SWITCH) {
 			snprintf(identity, sizeof(identity), "sip:p%u@bench.invalid", i);
 			rc = bd_leg_add(t, conf, p, identity);
 			if (rc != 0) {
-				bd_fail(r, "LEG_ADD %u: %s", i, strerror(-rc));
+				BD_FAIL(r, "LEG_ADD %u: %s", i, strerror(-rc));
 				return -1;
 			}
 		} else {
@@ -1701,19 +1411,19 @@ bd_case_setup(struct bd_target *t, struct bd_run *r, const struct msw_ctl_conf_i
 		}
 		rc = bd_template(p, c->body, p->sw_uri, p->sw_uri_len);
 		if (rc != 0) {
-			bd_fail(r, "participant %u: SEND template: %s", i, strerror(-rc));
+			BD_FAIL(r, "participant %u: SEND template: %s", i, strerror(-rc));
 			return -1;
 		}
 		rc = tcp_connect(t->tcp, t->peer_ip, BD_MSRP_PORT, p->lport, &bd_tcp_ops, p,
 		                 t->now_us, &p->h);
 		if (rc != 0) {
-			bd_fail(r, "participant %u: tcp_connect: %s", i, strerror(-rc));
+			BD_FAIL(r, "participant %u: tcp_connect: %s", i, strerror(-rc));
 			return -1;
 		}
 		p->st = BD_P_CONNECTING;
 	}
 	if (!bd_poll_until(t, r, 5.0, bd_all_ready, true)) {
-		bd_fail(r, "participants not connected and bound within 5 s");
+		BD_FAIL(r, "participants not connected and bound within 5 s");
 		return -1;
 	}
 	return 0;
@@ -1778,7 +1488,7 @@ bd_case_run(struct bd_target *t, const struct bd_case *c)
 	int rc;
 
 	if (r == NULL || (r->p = calloc(c->legs, sizeof(*r->p))) == NULL) {
-		bd_print_status(c->name, "error", "out of memory");
+		bench_print_status(BD_BENCH, c->name, "error", "out of memory");
 		free(r);
 		return -1;
 	}
@@ -1790,8 +1500,8 @@ bd_case_run(struct bd_target *t, const struct bd_case *c)
 	bd_conf_id(c->name, &conf);
 	if (getloadavg(&r->loadavg, 1) != 1)
 		r->loadavg = -1;
-	bd_log("%s: %u participants, %u-byte messages, window %u", c->name, r->n, c->body,
-	       r->window);
+	bench_log(BD_PROG, "%s: %u participants, %u-byte messages, window %u", c->name, r->n,
+	          c->body, r->window);
 	if (bd_case_setup(t, r, &conf) == 0) {
 		/* Data-plane counters cover the case from here (warm-up included). */
 		bd_dp_snapshot(t, d0);
@@ -1800,12 +1510,12 @@ bd_case_run(struct bd_target *t, const struct bd_case *c)
 		/* Warm-up: TCP windows open, pools and caches in steady state. */
 		r->sending = true;
 		t1 = rte_rdtsc() + (uint64_t)(bd.o.warmup * (double)bd.hz);
-		while (rte_rdtsc() < t1 && r->err[0] == '\0' && !bd_stop)
+		while (rte_rdtsc() < t1 && r->err[0] == '\0' && !bench_stop)
 			bd_poll(t, r);
 		r->measuring = true;
 		t0 = rte_rdtsc();
 		t1 = t0 + (uint64_t)(bd.o.seconds * (double)bd.hz);
-		while (rte_rdtsc() < t1 && r->err[0] == '\0' && !bd_stop)
+		while (rte_rdtsc() < t1 && r->err[0] == '\0' && !bench_stop)
 			bd_poll(t, r);
 		r->measuring = false;
 		measured = true;
@@ -1817,7 +1527,7 @@ bd_case_run(struct bd_target *t, const struct bd_case *c)
 		r->sending = false;
 		/* Every message must reach every other participant. */
 		if (r->err[0] == '\0' && !bd_poll_until(t, r, 5.0, bd_drained, true) &&
-		    r->err[0] == '\0' && !bd_stop) {
+		    r->err[0] == '\0' && !bench_stop) {
 			uint64_t owed = 0;
 			char stuck[256];
 			size_t k = 0;
@@ -1837,7 +1547,7 @@ bd_case_run(struct bd_target *t, const struct bd_case *c)
 					        tcp_state_names[tcp_conn_state(t->tcp, p->h)],
 					        tcp_send_space(t->tcp, p->h));
 			}
-			bd_fail(r,
+			BD_FAIL(r,
 			        "5 s after the last SEND: %lu of %lu deliveries and %lu of %lu "
 			        "responses missing;%s",
 			        (unsigned long)(bd_expected(r) > r->delivered
@@ -1859,19 +1569,19 @@ bd_case_run(struct bd_target *t, const struct bd_case *c)
 		d[i] = d1[i] - d0[i];
 	for (size_t i = 0; i < BD_GEN_N; i++)
 		g[i] = g1[i] - g0[i];
-	if (bd_stop && r->err[0] == '\0')
-		bd_fail(r, "interrupted");
+	if (bench_stop && r->err[0] == '\0')
+		BD_FAIL(r, "interrupted");
 	if (r->err[0] == '\0' &&
 	    (r->resp_errors > 0 || r->unmatched > 0 || r->bad_stamp > 0 || r->unexpected > 0))
-		bd_fail(r,
+		BD_FAIL(r,
 		        "%lu error responses, %lu unmatched frames, %lu copies without a stamp, "
 		        "%lu requests other than SEND/REPORT",
 		        (unsigned long)r->resp_errors, (unsigned long)r->unmatched,
 		        (unsigned long)r->bad_stamp, (unsigned long)r->unexpected);
 	if (r->err[0] != '\0')
-		bd_log("%s: %s", c->name, r->err);
+		bench_log(BD_PROG, "%s: %s", c->name, r->err);
 	if (!started)
-		bd_print_status(c->name, "error", r->err);
+		bench_print_status(BD_BENCH, c->name, "error", r->err);
 	else
 		bd_print_result(r, secs, d, g);
 	rc = r->err[0] == '\0' ? 0 : -1;
@@ -1919,7 +1629,7 @@ bd_write_dp_config(struct bd_target *t, const char *cpus)
 	FILE *f = fopen(t->cfg, "w");
 
 	if (f == NULL) {
-		bd_log("%s: %s", t->cfg, strerror(errno));
+		bench_log(BD_PROG, "%s: %s", t->cfg, strerror(errno));
 		return -1;
 	}
 	/*
@@ -1969,30 +1679,30 @@ bd_dp_start(struct bd_target *t, char *err, size_t errlen)
 	         t->workers > 1 ? "w" : "");
 	snprintf(t->sock, sizeof(t->sock), "/run/msw/%s.memif", t->instance);
 	snprintf(t->cfg, sizeof(t->cfg), "%s/%s.conf", bd.tmp, t->instance);
-	snprintf(t->log, sizeof(t->log), "%s/%s.log", bd.tmp, t->instance);
+	snprintf(t->child.log, sizeof(t->child.log), "%s/%s.log", bd.tmp, t->instance);
 	snprintf(t->prefix, sizeof(t->prefix), "msw-%s", t->instance);
 	snprintf(shm, sizeof(shm), "/msw.%s", t->instance);
 	shm_unlink(shm);
 	unlink(t->sock);
 	t->ip = RTE_IPV4(10, 90, 0, 1);
 	t->peer_ip = RTE_IPV4(10, 90, 0, 2);
-	if (bd_write_dp_config(t, cpus) != 0 || bd_child_start(t, argv) != 0) {
+	if (bd_write_dp_config(t, cpus) != 0 || bench_child_start(&t->child, argv, &bd.cpus) != 0) {
 		snprintf(err, errlen, "cannot start %s", bd.o.dataplane);
 		return -1;
 	}
-	bd_log("started %s --config %s (pid %d, CPUs %s)", bd.o.dataplane, t->cfg, (int)t->pid,
-	       cpus);
+	bench_log(BD_PROG, "started %s --config %s (pid %d, CPUs %s)", bd.o.dataplane, t->cfg,
+	          (int)t->child.pid, cpus);
 	/* The control region appears once the data plane is set up (ports included). */
 	snprintf(name, sizeof(name), "msw-bench.%d", (int)getpid());
-	deadline = bd_wall() + 20.0;
+	deadline = bench_wall() + 20.0;
 	while ((t->ctl = ctl_client_attach(t->instance, name)) == NULL) {
-		if ((errno != ENOENT && errno != EPROTO) || !bd_child_alive(t) ||
-		    bd_wall() > deadline || bd_stop) {
+		if ((errno != ENOENT && errno != EPROTO) || !bench_child_alive(&t->child) ||
+		    bench_wall() > deadline || bench_stop) {
 			char last[256];
 
-			bd_log_last(t->log, last, sizeof(last));
+			bench_log_last(t->child.log, last, sizeof(last));
 			snprintf(err, errlen, "data plane did not come up (%s): %s",
-			         t->pid == 0 ? "it exited" : strerror(errno), last);
+			         t->child.pid == 0 ? "it exited" : strerror(errno), last);
 			return -1;
 		}
 		usleep(20000);
@@ -2019,11 +1729,8 @@ bd_dp_start(struct bd_target *t, char *err, size_t errlen)
 static int
 bd_echo_start(struct bd_target *t, char *err, size_t errlen)
 {
-	char cpus[64], vdev[200], pfx[96];
-	char *argv[24];
-	int n = 0;
-	double deadline;
-	struct stat sb;
+	char cpus[64];
+	struct bench_child_args args;
 
 	if (bd_dp_cpus(1, cpus, sizeof(cpus)) != 0) {
 		snprintf(err, errlen, "not enough CPUs");
@@ -2031,48 +1738,21 @@ bd_echo_start(struct bd_target *t, char *err, size_t errlen)
 	}
 	snprintf(t->instance, sizeof(t->instance), "bench%de", (int)getpid());
 	snprintf(t->sock, sizeof(t->sock), "/run/msw/%s.memif", t->instance);
-	snprintf(t->log, sizeof(t->log), "%s/%s.log", bd.tmp, t->instance);
+	snprintf(t->child.log, sizeof(t->child.log), "%s/%s.log", bd.tmp, t->instance);
 	snprintf(t->prefix, sizeof(t->prefix), "msw-%s", t->instance);
-	snprintf(vdev, sizeof(vdev), "--vdev=net_memif0,role=server,socket=%s,socket-abstract=no",
-	         t->sock);
-	snprintf(pfx, sizeof(pfx), "--file-prefix=%s", t->prefix);
 	unlink(t->sock);
 	t->ip = RTE_IPV4(10, 91, 0, 1);
 	t->peer_ip = RTE_IPV4(10, 91, 0, 2);
-	argv[n++] = (char *)bd.o.echo;
-	argv[n++] = "-l";
-	argv[n++] = cpus;
-	argv[n++] = "--no-huge";
-	argv[n++] = "-m";
-	argv[n++] = "512";
-	argv[n++] = "--no-pci";
-	argv[n++] = "--no-telemetry";
-	argv[n++] = vdev;
-	argv[n++] = pfx;
-	argv[n++] = "--";
-	argv[n++] = "--ip";
-	argv[n++] = "10.91.0.2/24";
-	argv[n++] = "--port";
-	argv[n++] = "2855";
-	argv[n++] = "--time-wait-ms";
-	argv[n++] = "1000";
-	argv[n] = NULL;
-	if (bd_child_start(t, argv) != 0) {
+	bench_child_args_init(&args, bd.o.echo, cpus, "512", t->sock, t->prefix);
+	bench_child_args_add(&args, "--ip", "10.91.0.2/24", "--port", "2855", "--time-wait-ms",
+	                     "1000", NULL);
+	if (args.full || bench_child_start(&t->child, args.argv, &bd.cpus) != 0) {
 		snprintf(err, errlen, "cannot start %s", bd.o.echo);
 		return -1;
 	}
-	bd_log("started %s (pid %d, CPU %s)", bd.o.echo, (int)t->pid, cpus);
-	deadline = bd_wall() + 20.0;
-	while (stat(t->sock, &sb) != 0) {
-		if (!bd_child_alive(t) || bd_wall() > deadline || bd_stop) {
-			char last[256];
-
-			bd_log_last(t->log, last, sizeof(last));
-			snprintf(err, errlen, "msw-tcp-echo did not come up: %s", last);
-			return -1;
-		}
-		usleep(20000);
-	}
+	bench_log(BD_PROG, "started %s (pid %d, CPU %s)", bd.o.echo, (int)t->child.pid, cpus);
+	if (bench_child_wait_file(&t->child, t->sock, 20.0, "msw-tcp-echo", err, errlen) != 0)
+		return -1;
 	return bd_target_attach(t, err, errlen);
 }
 
@@ -2092,15 +1772,15 @@ bd_target_stop(struct bd_target *t)
 	 * other side polls its rings can crash it (seen once: SIGSEGV in librte_net_memif of
 	 * the data plane when our port was removed first). Nobody polls our port meanwhile.
 	 */
-	st = bd_child_stop(t);
+	st = bench_child_stop(&t->child, 10.0);
 	bd_target_detach(t);
 	if (st != 0) {
-		bd_log("%s exited with status %d",
-		       t->kind == BD_ECHO ? "msw-tcp-echo" : "msw-dataplane", st);
-		bd_log_tail(t->log);
+		bench_log(BD_PROG, "%s exited with status %d",
+		          t->kind == BD_ECHO ? "msw-tcp-echo" : "msw-dataplane", st);
+		bench_log_tail("msw-bench-dataplane", t->child.log);
 	} else {
-		bd_log("%s exited 0 after SIGTERM",
-		       t->kind == BD_ECHO ? "msw-tcp-echo" : "msw-dataplane");
+		bench_log(BD_PROG, "%s exited 0 after SIGTERM",
+		          t->kind == BD_ECHO ? "msw-tcp-echo" : "msw-dataplane");
 	}
 	/* The control region outlives the data plane on purpose (docs/ctl-abi.md): ours goes. */
 	if (t->kind == BD_SWITCH) {
@@ -2108,7 +1788,7 @@ bd_target_stop(struct bd_target *t)
 		shm_unlink(shm);
 	}
 	unlink(t->sock);
-	bd_rm_runtime_dir(t->prefix);
+	bench_rm_runtime_dir(bd.runtime_base, t->prefix);
 	return st == 0 ? 0 : -1;
 }
 
@@ -2133,7 +1813,7 @@ bd_run_group(enum bd_kind kind, uint32_t workers)
 		for (size_t i = 0; i < RTE_DIM(bd_cases); i++)
 			if (bd_cases[i].kind == kind && bd_cases[i].workers == workers &&
 			    bd_case_selected(&bd_cases[i]))
-				bd_print_status(bd_cases[i].name, "skipped", why);
+				bench_print_status(BD_BENCH, bd_cases[i].name, "skipped", why);
 		return;
 	}
 	memset(&t, 0, sizeof(t));
@@ -2142,15 +1822,15 @@ bd_run_group(enum bd_kind kind, uint32_t workers)
 	rc = kind == BD_ECHO ? bd_echo_start(&t, err, sizeof(err))
 	                     : bd_dp_start(&t, err, sizeof(err));
 	if (rc != 0) {
-		bd_log("%s", err);
-		bd_log_tail(t.log);
+		bench_log(BD_PROG, "%s", err);
+		bench_log_tail("msw-bench-dataplane", t.child.log);
 		for (size_t i = 0; i < RTE_DIM(bd_cases); i++)
 			if (bd_cases[i].kind == kind && bd_cases[i].workers == workers &&
 			    bd_case_selected(&bd_cases[i]))
-				bd_print_status(bd_cases[i].name, "error", err);
+				bench_print_status(BD_BENCH, bd_cases[i].name, "error", err);
 		bd.failed = true;
 	} else {
-		for (size_t i = 0; i < RTE_DIM(bd_cases) && !bd_stop; i++)
+		for (size_t i = 0; i < RTE_DIM(bd_cases) && !bench_stop; i++)
 			if (bd_cases[i].kind == kind && bd_cases[i].workers == workers &&
 			    bd_case_selected(&bd_cases[i]) && bd_case_run(&t, &bd_cases[i]) != 0)
 				bd.failed = true;
@@ -2170,22 +1850,6 @@ bd_usage(FILE *f)
 	for (size_t i = 0; i < RTE_DIM(bd_cases); i++)
 		fprintf(f, " %s", bd_cases[i].name);
 	fputc('\n', f);
-}
-
-static int
-bd_parse_double(const char *s, double lo, double hi, double *out, const char *what)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || end == s || *end != '\0' || !(v >= lo && v <= hi)) {
-		bd_log("%s: '%s' is not a number in %g..%g", what, s, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 static int
@@ -2216,11 +1880,13 @@ bd_parse_opts(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			if (bd_parse_double(optarg, 0.1, 600, &bd.o.seconds, "--seconds") != 0)
+			if (bench_parse_double(BD_PROG, optarg, 0.1, 600, &bd.o.seconds,
+			                       "--seconds") != 0)
 				return -1;
 			break;
 		case 'w':
-			if (bd_parse_double(optarg, 0, 60, &bd.o.warmup, "--warmup") != 0)
+			if (bench_parse_double(BD_PROG, optarg, 0, 60, &bd.o.warmup, "--warmup") !=
+			    0)
 				return -1;
 			break;
 		case 'W': {
@@ -2231,8 +1897,8 @@ bd_parse_opts(int argc, char **argv)
 			v = strtoul(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' || v < 1 ||
 			    v > BD_WINDOW_MAX) {
-				bd_log("--window: '%s' is not an integer in 1..%u", optarg,
-				       BD_WINDOW_MAX);
+				bench_log(BD_PROG, "--window: '%s' is not an integer in 1..%u",
+				          optarg, BD_WINDOW_MAX);
 				return -1;
 			}
 			bd.o.window = (uint32_t)v;
@@ -2244,7 +1910,7 @@ bd_parse_opts(int argc, char **argv)
 			for (size_t i = 0; i < RTE_DIM(bd_cases); i++)
 				known |= strcmp(bd_cases[i].name, optarg) == 0;
 			if (!known || bd.o.n_only == RTE_DIM(bd.o.only)) {
-				bd_log("--case: unknown case '%s'", optarg);
+				bench_log(BD_PROG, "--case: unknown case '%s'", optarg);
 				bd_usage(stderr);
 				return -1;
 			}
@@ -2268,9 +1934,10 @@ bd_parse_opts(int argc, char **argv)
 			break;
 		case 'i':
 			if (port_impair_parse(optarg, &bd.o.impair) != 0) {
-				bd_log("--impair: '%s': want drop=R,dup=R,reorder=R,corrupt=R with "
-				       "each R in 0..1",
-				       optarg);
+				bench_log(BD_PROG,
+				          "--impair: '%s': want drop=R,dup=R,reorder=R,corrupt=R "
+				          "with each R in 0..1",
+				          optarg);
 				return -1;
 			}
 			bd.o.impair_arg = optarg;
@@ -2287,21 +1954,9 @@ bd_parse_opts(int argc, char **argv)
 		bd_usage(stderr);
 		return -1;
 	}
-	if (root == NULL || *root == '\0') {
-		/* This program lives in <build>/bench/. */
-		char self[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-		if (n <= 0) {
-			bd_log("cannot find the build tree: set MSW_BUILD_ROOT or give --dataplane "
-			       "and --echo");
-			return -1;
-		}
-		self[n] = '\0';
-		snprintf(bd.build_root, sizeof(bd.build_root), "%s/..", dirname(self));
-	} else {
-		snprintf(bd.build_root, sizeof(bd.build_root), "%s", root);
-	}
+	if (bench_build_root(BD_PROG, root, bd.build_root, sizeof(bd.build_root),
+	                     "--dataplane and --echo") != 0)
+		return -1;
 	if (bd.o.dataplane == NULL) {
 		snprintf(dp, sizeof(dp), "%s/dataplane/msw-dataplane", bd.build_root);
 		bd.o.dataplane = dp;
@@ -2316,29 +1971,14 @@ bd_parse_opts(int argc, char **argv)
 static int
 bd_eal_init(char *argv0)
 {
-	static char cpu[16], prefix[64];
-	char own[PATH_MAX];
-	char *eargv[] = {argv0,  "-l", cpu, "--no-huge", "-m", "512", "--no-pci", "--no-telemetry",
-	                 prefix, NULL};
-	int rc;
-
-	snprintf(cpu, sizeof(cpu), "%u", bd.bench_cpu);
-	snprintf(prefix, sizeof(prefix), "--file-prefix=msw-bench-%d", (int)getpid());
-	rc = rte_eal_init((int)RTE_DIM(eargv) - 1, eargv);
-	if (rc < 0) {
-		bd_log("EAL init failed: %s", rte_strerror(rte_errno));
+	if (bench_eal_init(BD_PROG, argv0, bd.bench_cpu, "msw-bench", bd.runtime_base,
+	                   sizeof(bd.runtime_base)) != 0)
 		return -1;
-	}
-	snprintf(own, sizeof(own), "%s", rte_eal_get_runtime_dir());
-	snprintf(bd.runtime_base, sizeof(bd.runtime_base), "%s", dirname(own));
 	bd.hz = rte_get_tsc_hz();
 	bd.ns_per_cyc = 1e9 / (double)bd.hz;
-	bd.pool = rte_pktmbuf_pool_create("bd_pool", BD_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-	                                  (int)rte_socket_id());
-	if (bd.pool == NULL) {
-		bd_log("mempool of %u mbufs: %s", BD_MBUFS, rte_strerror(rte_errno));
+	bd.pool = bench_pool_create(BD_PROG, "bd_pool", BD_MBUFS);
+	if (bd.pool == NULL)
 		return -1;
-	}
 	return 0;
 }
 
@@ -2354,11 +1994,12 @@ main(int argc, char **argv)
 		/* DPDK and the memif sockets in /run/msw; 77 = skipped for meson. */
 		for (size_t i = 0; i < RTE_DIM(bd_cases); i++)
 			if (bd_case_selected(&bd_cases[i]))
-				bd_print_status(bd_cases[i].name, "skipped", "needs root");
+				bench_print_status(BD_BENCH, bd_cases[i].name, "skipped",
+				                   "needs root");
 		return 77;
 	}
 	if (sched_getaffinity(0, sizeof(bd.cpus), &bd.cpus) != 0) {
-		bd_log("sched_getaffinity: %s", strerror(errno));
+		bench_log(BD_PROG, "sched_getaffinity: %s", strerror(errno));
 		return 1;
 	}
 	/* The data plane on CPU 0 (and up), the generator on CPU 1 (docs/bench.md). */
@@ -2378,44 +2019,37 @@ main(int argc, char **argv)
 			else
 				snprintf(why, sizeof(why), "needs %u cores",
 				         bd_cases[i].workers + 1);
-			bd_print_status(bd_cases[i].name, "skipped", why);
+			bench_print_status(BD_BENCH, bd_cases[i].name, "skipped", why);
 		}
 		return 0;
 	}
 	if (access(bd.o.dataplane, X_OK) != 0 || (bd.o.baseline && access(bd.o.echo, X_OK) != 0)) {
-		bd_log("%s or %s is not an executable (build it, or pass --dataplane/--echo)",
-		       bd.o.dataplane, bd.o.echo);
+		bench_log(BD_PROG,
+		          "%s or %s is not an executable (build it, or pass --dataplane/--echo)",
+		          bd.o.dataplane, bd.o.echo);
 		return 2;
 	}
-	if (mkdir("/run/msw", 0755) != 0 && errno != EEXIST) {
-		bd_log("/run/msw: %s", strerror(errno));
+	if (bench_dirs_init(BD_PROG, "/tmp/msw-bench-dataplane.XXXXXX", bd.tmp, sizeof(bd.tmp)) !=
+	    0)
 		return 1;
-	}
-	snprintf(bd.tmp, sizeof(bd.tmp), "/tmp/msw-bench-dataplane.XXXXXX");
-	if (mkdtemp(bd.tmp) == NULL) {
-		bd_log("mkdtemp: %s", strerror(errno));
-		return 1;
-	}
 	if (bd_eal_init(argv[0]) != 0)
 		return 1;
-	signal(SIGINT, bd_on_signal);
-	signal(SIGTERM, bd_on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	bench_signals_init();
 
 	bd_run_group(BD_SWITCH, 1);
-	if (!bd_stop)
+	if (!bench_stop)
 		bd_run_group(BD_SWITCH, 2);
-	if (!bd_stop)
+	if (!bench_stop)
 		bd_run_group(BD_ECHO, 1);
 
 	rte_mempool_free(bd.pool);
 	rte_eal_cleanup();
 	snprintf(prefix, sizeof(prefix), "msw-bench-%d", (int)getpid());
-	bd_rm_runtime_dir(prefix);
+	bench_rm_runtime_dir(bd.runtime_base, prefix);
 	if (bd.failed || bd.o.keep) {
-		bd_log("configs and logs kept in %s", bd.tmp);
+		bench_log(BD_PROG, "configs and logs kept in %s", bd.tmp);
 	} else {
-		nftw(bd.tmp, bd_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+		bench_rm_tree(bd.tmp);
 	}
-	return bd.failed || bd_stop ? 1 : 0;
+	return bd.failed || bench_stop ? 1 : 0;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * msw-controlplane [--config FILE] [--instance NAME]: the SIP control plane (conference focus,
- * docs/controlplane.md). Runs one su_root event loop until SIGINT/SIGTERM.
+ * docs/controlplane.md). Runs one su_root event loop until SIGINT/SIGTERM; SIGHUP reopens
+ * the CDR file (after logrotate moved it), SIGUSR1 logs the counters (also logged at exit).
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +15,40 @@
 
 #include "cfg/cfg.h"
 #include "focus/focus.h"
+#include "log/log.h"
 
-static volatile sig_atomic_t stop;
+LOG_TYPE_DEFINE(cp_main_log, "msw.cp")
+
+static volatile sig_atomic_t stop, reopen, dump;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reopen = 1; /* logrotate moved the CDR file: open a new one (from the loop) */
+	else if (sig == SIGUSR1)
+		dump = 1; /* log the counters (from the loop) */
+	else
+		stop = 1;
+}
+
+/* Every focus counter on one log line: "name=value ..." (docs/operations.md). */
+static void
+log_counters(const struct focus *f)
+{
+	char line[2048];
+	size_t o = 0;
+
+	for (int i = 0; i < FOCUS_CNT_MAX && o < sizeof(line); i++) {
+		int n = snprintf(line + o, sizeof(line) - o, "%s%s=%" PRIu64, i ? " " : "",
+		                 focus_counter_name((enum focus_cnt)i),
+		                 focus_counter(f, (enum focus_cnt)i));
+
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+	LOG(cp_main_log, NOTICE, "counters: %s", line);
 }
 
 static void
@@ -89,8 +117,20 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	while (!stop)
+	signal(SIGHUP, on_signal);
+	signal(SIGUSR1, on_signal);
+	while (!stop) {
 		su_root_step(root, 100);
+		if (reopen) {
+			reopen = 0;
+			focus_reopen_files(f);
+		}
+		if (dump) {
+			dump = 0;
+			log_counters(f);
+		}
+	}
+	log_counters(f);
 	focus_shutdown(f);
 	for (int i = 0; i < 50 && !focus_done(f); i++)
 		su_root_step(root, 100);

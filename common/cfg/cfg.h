@@ -3,7 +3,7 @@
 
 /*
  * Configuration of every msw program: one libconfig file (docs/config.md), every parameter
- * declared once in cfg_params.def / cfg_port_params.def.
+ * declared once in cfg_params.def / cfg_port_params.def / cfg_group_params.def.
  *
  * Thread-safety: a struct msw_cfg is an immutable snapshot once cfg_load() returns it:
  * any thread may read it without locks. Reload (SIGHUP) builds a new snapshot and swaps a
@@ -17,6 +17,8 @@
 #include <stdio.h>
 
 #define CFG_PORTS_MAX        16
+#define CFG_IM_GROUPS_MAX    256  /* entries of controlplane.groups */
+#define CFG_IM_MEMBERS_MAX   256  /* members of one group */
 #define CFG_PCI_CAP          16   /* "DDDD:BB:DD.F" + NUL, rounded up */
 #define CFG_CPUSET_CAP       128  /* "0-3,8-11" style lists */
 #define CFG_STRLIST_ITEM_MAX 1023 /* longest item of a STRLIST, bytes */
@@ -56,6 +58,7 @@ enum cfg_hugepages { CFG_WORDS_HUGEPAGES(CFG_ENUM_SYM) };
 enum cfg_port_driver { CFG_WORDS_PORT_DRIVER(CFG_ENUM_SYM) };
 enum cfg_memif_role { CFG_WORDS_MEMIF_ROLE(CFG_ENUM_SYM) };
 enum cfg_slow_policy { CFG_WORDS_SLOW_POLICY(CFG_ENUM_SYM) };
+enum cfg_dp_restart { CFG_WORDS_DP_RESTART(CFG_ENUM_SYM) };
 #undef CFG_ENUM_SYM
 
 /* C type of a field, by TYPE column. */
@@ -72,6 +75,8 @@ enum cfg_slow_policy { CFG_WORDS_SLOW_POLICY(CFG_ENUM_SYM) };
 #define CFG_FIELD_ENUM(m, lo, hi)        uint32_t m;
 #define CFG_FIELD_STRLIST(m, lo, hi)     struct cfg_strlist m;
 #define CFG_FIELD_PORTS(m, lo, hi)       struct cfg_ports m;
+#define CFG_FIELD_GROUPS(m, lo, hi)      struct cfg_im_groups m;
+#define CFG_FIELD_MEMBERS(m, lo, hi)     struct cfg_im_members m;
 
 /* One entry of dataplane.ports (cfg_port_params.def). Immutable like struct msw_cfg. */
 struct cfg_port {
@@ -84,6 +89,38 @@ struct cfg_port {
 struct cfg_ports {
 	uint32_t n;
 	struct cfg_port v[CFG_PORTS_MAX];
+};
+
+/* One member of a pre-defined group (cfg_group_params.def). Immutable like struct msw_cfg. */
+struct cfg_im_member {
+#define CFG_IM_MEMBER(m, T, lo, hi, def, unit, doc) CFG_FIELD_##T(m, lo, hi)
+#include "cfg/cfg_group_params.def"
+#undef CFG_IM_MEMBER
+	uint32_t line; /* where the entry starts in its file */
+};
+
+/* Heap arrays (a full store is 256 groups of 256 members): freed by cfg_free(). */
+struct cfg_im_members {
+	uint32_t n;
+	struct cfg_im_member *v;
+};
+
+/*
+ * One pre-defined group of controlplane.groups (OMA SIMPLE IM group store, requirements
+ * PDG-*): its Group Identity is sip:NAME@<focus host>. max_participants is always set (the
+ * loader copies controlplane.max_participants into groups that do not give it). Immutable
+ * like struct msw_cfg.
+ */
+struct cfg_im_group {
+#define CFG_IM_GROUP(m, T, lo, hi, def, unit, doc) CFG_FIELD_##T(m, lo, hi)
+#include "cfg/cfg_group_params.def"
+#undef CFG_IM_GROUP
+	uint32_t line; /* where the entry starts in its file */
+};
+
+struct cfg_im_groups {
+	uint32_t n;
+	struct cfg_im_group *v;
 };
 
 /* Thread-safety: immutable after cfg_load() (see the top of this file). */
@@ -125,10 +162,25 @@ void cfg_free(struct msw_cfg *cfg);
 /*
  * Prints the effective value of key on out, as msw-config --get does: scalars as text,
  * STRLIST one item per line, "dataplane.ports" one port name per line, a port's key as
- * "dataplane.ports[N].KEY" or "dataplane.ports.NAME.KEY". Returns 0 or -ENOENT with the
- * reason in err.
+ * "dataplane.ports[N].KEY" or "dataplane.ports.NAME.KEY". Groups alike: "controlplane.groups"
+ * one group name per line, "controlplane.groups[N].KEY" or "controlplane.groups.NAME.KEY",
+ * where KEY "members" prints one member URI per line and "members[M].KEY" one member's key.
+ * Returns 0 or -ENOENT with the reason in err.
  */
 int cfg_get(const struct msw_cfg *cfg, const char *key, FILE *out, char *err, size_t errsz);
+
+/*
+ * The group of controlplane.groups whose name (the user part of its Group Identity) is
+ * name, compared exactly (SIP user parts are case-sensitive, RFC 3261 section 19.1.4), or
+ * NULL.
+ */
+const struct cfg_im_group *cfg_im_group_find(const struct msw_cfg *cfg, const char *name);
+
+/*
+ * The member of g whose uri equals uri, the scheme compared without case (RFC 3986 section
+ * 3.1) and the rest exactly, or NULL. Does not parse or normalise URIs further.
+ */
+const struct cfg_im_member *cfg_im_member_find(const struct cfg_im_group *g, const char *uri);
 
 /* Writes every effective value in libconfig syntax; cfg_load() of it gives the same. */
 void cfg_dump(const struct msw_cfg *cfg, FILE *out);

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <libconfig.h>
 
 #include "cfg/cfg_pvt.h"
 #include "log/log.h"
+#include "utf8/utf8.h"
 
 #define CFG_TEXT_MAX (16u << 20) /* larger files are certainly not configuration */
 #define CFG_SRC_MAX  16          /* files (main + @include) whose literals are checked */
@@ -457,39 +459,57 @@ cfg_port_check(struct cfg_loader *ld, const struct cfg_port *port, const char *p
 	return 0;
 }
 
+/*
+ * Walks the keys of a port, group or member entry against its table (rows); given[] (one slot
+ * per row) gets the settings. Scalars are set into base; lists of members are left to the
+ * caller.
+ */
+static int
+cfg_set_entry(struct cfg_loader *ld, const config_setting_t *e, void *base,
+              const struct cfg_param *rows, size_t n_rows, const config_setting_t **given,
+              const char *ekey, const char *shape)
+{
+	char key[CFG_KEY_CAP];
+	int rc;
+
+	if (!config_setting_is_group(e))
+		return cfg_fail(ld, e, ekey, "expected a group { %s = ...; ... }, got %s", shape,
+		                cfg_lc_type_name(e));
+	for (int i = 0; i < config_setting_length(e); i++) {
+		const config_setting_t *c = config_setting_get_elem(e, (unsigned int)i);
+		const struct cfg_param *p = cfg_row_find(rows, n_rows, config_setting_name(c));
+
+		cfg_key(key, sizeof(key), "%s.%s", ekey, config_setting_name(c));
+		if (p == NULL)
+			return cfg_fail(ld, c, key, "unknown key");
+		given[p - rows] = c;
+		if (p->type == CFG_T_MEMBERS)
+			continue; /* the caller sets them once the scalars are known */
+		rc = cfg_set_scalar(ld, p, c, cfg_field(base, p), key);
+		if (rc < 0)
+			return rc;
+	}
+	for (size_t j = 0; j < n_rows; j++) {
+		if (cfg_param_required(&rows[j]) && given[j] == NULL) {
+			cfg_key(key, sizeof(key), "%s.%s", ekey, rows[j].member);
+			return cfg_fail(ld, e, key, "missing (required)");
+		}
+	}
+	return 0;
+}
+
 static int
 cfg_set_port(struct cfg_loader *ld, const config_setting_t *e, struct cfg_port *port,
              const char *pkey)
 {
 	const config_setting_t *given[32] = {NULL};
-	char key[CFG_KEY_CAP];
 	int rc;
 
 	cfg_port_set_defaults(port);
 	port->line = config_setting_source_line(e);
-	if (!config_setting_is_group(e))
-		return cfg_fail(ld, e, pkey, "expected a group { name = ...; ... }, got %s",
-		                cfg_lc_type_name(e));
-	for (int i = 0; i < config_setting_length(e); i++) {
-		const config_setting_t *c = config_setting_get_elem(e, (unsigned int)i);
-		const struct cfg_param *p = cfg_port_param_find(config_setting_name(c));
-
-		cfg_key(key, sizeof(key), "%s.%s", pkey, config_setting_name(c));
-		if (p == NULL)
-			return cfg_fail(ld, c, key, "unknown key");
-		rc = cfg_set_scalar(ld, p, c, cfg_field(port, p), key);
-		if (rc < 0)
-			return rc;
-		given[p - cfg_port_params] = c;
-	}
-	for (size_t j = 0; j < cfg_n_port_params; j++) {
-		const struct cfg_param *p = &cfg_port_params[j];
-
-		if (cfg_param_required(p) && given[j] == NULL) {
-			cfg_key(key, sizeof(key), "%s.%s", pkey, p->member);
-			return cfg_fail(ld, e, key, "missing (required)");
-		}
-	}
+	rc = cfg_set_entry(ld, e, port, cfg_port_params, cfg_n_port_params, given, pkey, "name");
+	if (rc < 0)
+		return rc;
 	return cfg_port_check(ld, port, pkey, e, given);
 }
 
@@ -521,20 +541,35 @@ cfg_ports_unique(struct cfg_loader *ld, const struct cfg_ports *ports, const con
 	return 0;
 }
 
+/*
+ * A list of groups (ports, IM groups, members) with p->min..p->max entries; what names the
+ * entries and shape shows one in the error. Returns the count or -EINVAL (message in ld).
+ */
+static int
+cfg_list_len(struct cfg_loader *ld, const struct cfg_param *p, const config_setting_t *s,
+             const char *key, const char *what, const char *shape)
+{
+	int n;
+
+	if (!config_setting_is_list(s))
+		return cfg_fail(ld, s, key, "expected a list of groups ( %s, ... ), got %s", shape,
+		                cfg_lc_type_name(s));
+	n = config_setting_length(s);
+	if ((uint64_t)n < p->min || (uint64_t)n > p->max)
+		return cfg_fail(ld, s, key, "%d %s, must be %" PRIu64 "..%" PRIu64, n, what, p->min,
+		                p->max);
+	return n;
+}
+
 static int
 cfg_set_ports(struct cfg_loader *ld, const struct cfg_param *p, const config_setting_t *s,
               struct cfg_ports *ports, const char *key)
 {
 	char pkey[CFG_KEY_CAP];
-	int n, rc;
+	int n = cfg_list_len(ld, p, s, key, "ports", "{ ... }"), rc;
 
-	if (!config_setting_is_list(s))
-		return cfg_fail(ld, s, key, "expected a list of groups ( { ... }, ... ), got %s",
-		                cfg_lc_type_name(s));
-	n = config_setting_length(s);
-	if ((uint64_t)n < p->min || (uint64_t)n > p->max)
-		return cfg_fail(ld, s, key, "%d ports, must be %" PRIu64 "..%" PRIu64, n, p->min,
-		                p->max);
+	if (n < 0)
+		return n;
 	for (int i = 0; i < n; i++) {
 		cfg_key(pkey, sizeof(pkey), "%s[%d]", key, i);
 		rc = cfg_set_port(ld, config_setting_get_elem(s, (unsigned int)i), &ports->v[i],
@@ -546,6 +581,10 @@ cfg_set_ports(struct cfg_loader *ld, const struct cfg_param *p, const config_set
 	return cfg_ports_unique(ld, ports, s);
 }
 
+static int cfg_set_im_groups(struct cfg_loader *ld, const struct cfg_param *p,
+                             const config_setting_t *s, struct cfg_im_groups *groups,
+                             const char *key);
+
 static int
 cfg_set_param(struct cfg_loader *ld, const struct cfg_param *p, const config_setting_t *s)
 {
@@ -556,6 +595,8 @@ cfg_set_param(struct cfg_loader *ld, const struct cfg_param *p, const config_set
 		return cfg_set_strlist(ld, p, s, field, p->key);
 	if (p->type == CFG_T_PORTS)
 		return cfg_set_ports(ld, p, s, field, p->key);
+	if (p->type == CFG_T_GROUPS)
+		return cfg_set_im_groups(ld, p, s, field, p->key);
 	return cfg_set_scalar(ld, p, s, field, p->key);
 }
 
@@ -618,11 +659,260 @@ cfg_given(const struct cfg_loader *ld, const char *a, const char *b)
 	return ld->given[pb - cfg_params];
 }
 
+/*
+ * Display names end up in SIP headers, CPIM headers and conference-info XML (RFC 4575
+ * display-text): they must be valid UTF-8 (RFC 3629) without control characters.
+ */
+static int
+cfg_check_text(struct cfg_loader *ld, const config_setting_t *s, const char *key, const char *text)
+{
+	const uint8_t *p = (const uint8_t *)text;
+	size_t len = strlen(text);
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq_len(p + i, len - i);
+
+		if (n == 0)
+			return cfg_fail(ld, s, key, "not valid UTF-8 at byte %zu", i);
+		if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))
+			return cfg_fail(ld, s, key, "control character 0x%02x at byte %zu", p[i],
+			                i);
+		i += n;
+	}
+	return 0;
+}
+
+/*
+ * A member is addressed by a SIP, SIPS (RFC 3261 section 19.1) or tel (RFC 3966) URI. Only
+ * the shape is checked: a known scheme, something after it, and no character that would
+ * need quoting in a SIP header or break the XML documents the URI is copied into (URIs are
+ * ASCII, RFC 3986 section 2: anything else must be percent-encoded).
+ */
+static int
+cfg_check_member_uri(struct cfg_loader *ld, const config_setting_t *s, const char *key,
+                     const char *uri)
+{
+	static const char *const schemes[] = {"sip:", "sips:", "tel:"};
+	size_t skip = 0;
+
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncasecmp(uri, schemes[i], strlen(schemes[i])) == 0)
+			skip = strlen(schemes[i]);
+	if (skip == 0)
+		return cfg_fail(ld, s, key, "\"%s\" is not a sip:, sips: or tel: URI", uri);
+	if (uri[skip] == '\0')
+		return cfg_fail(ld, s, key, "\"%s\" has nothing after the scheme", uri);
+	for (const char *c = uri; *c != '\0'; c++) {
+		unsigned char b = (unsigned char)*c;
+
+		if (b <= 0x20 || b >= 0x7f || b == '<' || b == '>' || b == '"')
+			return cfg_fail(ld, s, key,
+			                "\"%s\": character 0x%02x not allowed in a URI "
+			                "(percent-encode it)",
+			                uri, b);
+	}
+	return 0;
+}
+
+static int
+cfg_set_im_member(struct cfg_loader *ld, const config_setting_t *e, struct cfg_im_member *m,
+                  const char *mkey)
+{
+	const config_setting_t *given[32] = {NULL};
+	const struct cfg_param *uri = cfg_im_member_param_find("uri");
+	const struct cfg_param *dn = cfg_im_member_param_find("display_name");
+	char key[CFG_KEY_CAP];
+	int rc;
+
+	cfg_im_member_set_defaults(m);
+	m->line = config_setting_source_line(e);
+	rc = cfg_set_entry(ld, e, m, cfg_im_member_params, cfg_n_im_member_params, given, mkey,
+	                   "uri");
+	if (rc < 0)
+		return rc;
+	cfg_key(key, sizeof(key), "%s.uri", mkey);
+	rc = cfg_check_member_uri(ld, given[uri - cfg_im_member_params], key, m->uri);
+	if (rc < 0)
+		return rc;
+	cfg_key(key, sizeof(key), "%s.display_name", mkey);
+	return cfg_check_text(ld, given[dn - cfg_im_member_params], key, m->display_name);
+}
+
+static int
+cfg_set_im_members(struct cfg_loader *ld, const struct cfg_param *p, const config_setting_t *s,
+                   struct cfg_im_members *ms, const char *key)
+{
+	char mkey[CFG_KEY_CAP];
+	int n = cfg_list_len(ld, p, s, key, "members", "{ uri = ...; }"), rc;
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return 0;
+	ms->v = calloc((size_t)n, sizeof(*ms->v));
+	if (ms->v == NULL)
+		return cfg_fail(ld, s, key, "out of memory");
+	ms->n = (uint32_t)n; /* zeroed entries: cfg_free() copes with a half-filled list */
+	for (int i = 0; i < n; i++) {
+		cfg_key(mkey, sizeof(mkey), "%s[%d]", key, i);
+		rc = cfg_set_im_member(ld, config_setting_get_elem(s, (unsigned int)i), &ms->v[i],
+		                       mkey);
+		if (rc < 0)
+			return rc;
+	}
+	/* One entry per member: a second one would be invited twice (PDG-04). */
+	for (uint32_t i = 0; i < ms->n; i++)
+		for (uint32_t j = 0; j < i; j++) {
+			if (!cfg_uri_same(ms->v[i].uri, ms->v[j].uri))
+				continue;
+			cfg_key(mkey, sizeof(mkey), "%s[%u].uri", key, i);
+			return cfg_fail(ld, config_setting_get_elem(s, i), mkey,
+			                "duplicate uri \"%s\" (also %s[%u])", ms->v[i].uri, key, j);
+		}
+	return 0;
+}
+
+static int
+cfg_set_im_group(struct cfg_loader *ld, const config_setting_t *e, struct cfg_im_group *g,
+                 const char *gkey)
+{
+	const config_setting_t *given[32] = {NULL};
+	const struct cfg_param *dn = cfg_im_group_param_find("display_name");
+	const struct cfg_param *mem = cfg_im_group_param_find("members");
+	char key[CFG_KEY_CAP];
+	int rc;
+
+	cfg_im_group_set_defaults(g);
+	g->line = config_setting_source_line(e);
+	rc = cfg_set_entry(ld, e, g, cfg_im_group_params, cfg_n_im_group_params, given, gkey,
+	                   "name");
+	if (rc < 0)
+		return rc;
+	cfg_key(key, sizeof(key), "%s.display_name", gkey);
+	rc = cfg_check_text(ld, given[dn - cfg_im_group_params], key, g->display_name);
+	if (rc < 0)
+		return rc;
+	if (given[mem - cfg_im_group_params] == NULL)
+		return 0;
+	cfg_key(key, sizeof(key), "%s.members", gkey);
+	return cfg_set_im_members(ld, mem, given[mem - cfg_im_group_params], &g->members, key);
+}
+
+static int
+cfg_set_im_groups(struct cfg_loader *ld, const struct cfg_param *p, const config_setting_t *s,
+                  struct cfg_im_groups *groups, const char *key)
+{
+	char gkey[CFG_KEY_CAP];
+	int n = cfg_list_len(ld, p, s, key, "groups", "{ ... }"), rc;
+
+	if (n < 0)
+		return n;
+	cfg_im_groups_free(groups); /* the file's list replaces the default one */
+	if (n == 0)
+		return 0;
+	groups->v = calloc((size_t)n, sizeof(*groups->v));
+	if (groups->v == NULL)
+		return cfg_fail(ld, s, key, "out of memory");
+	groups->n = (uint32_t)n;
+	for (int i = 0; i < n; i++) {
+		cfg_key(gkey, sizeof(gkey), "%s[%d]", key, i);
+		rc = cfg_set_im_group(ld, config_setting_get_elem(s, (unsigned int)i),
+		                      &groups->v[i], gkey);
+		if (rc < 0)
+			return rc;
+	}
+	/*
+	 * Each name is one Group Identity. SIP user parts are case-sensitive (RFC 3261 section
+	 * 19.1.4), but names differing only in case are refused: some proxies and clients fold
+	 * case, and the two groups would then be indistinguishable.
+	 */
+	for (uint32_t i = 0; i < groups->n; i++)
+		for (uint32_t j = 0; j < i; j++) {
+			const config_setting_t *e = config_setting_get_elem(s, i);
+
+			if (strcasecmp(groups->v[i].name, groups->v[j].name) != 0)
+				continue;
+			cfg_key(gkey, sizeof(gkey), "%s[%u].name", key, i);
+			return cfg_fail(ld, config_setting_get_member(e, "name"), gkey,
+			                "duplicate name \"%s\" (also %s[%u])", groups->v[i].name,
+			                key, j);
+		}
+	return 0;
+}
+
+/*
+ * The CDR path is opened by a daemon whose working directory means nothing, and its
+ * template knows only %i (instance) and %% (controlplane/cdr, cdr_path_expand()).
+ */
+static int
+cfg_check_cdr_path(struct cfg_loader *ld)
+{
+	const char *path = ld->cfg->controlplane.cdr_path;
+	const config_setting_t *s = cfg_given(ld, "controlplane.cdr_path", "controlplane.cdr_path");
+
+	if (path[0] == '\0')
+		return 0;
+	if (path[0] != '/')
+		return cfg_fail(ld, s, "controlplane.cdr_path",
+		                "\"%s\" must be an absolute path (or empty to disable)", path);
+	for (const char *p = path; *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] != 'i' && p[1] != '%')
+			return cfg_fail(ld, s, "controlplane.cdr_path",
+			                "\"%s\": only %%i (instance) and %%%% may follow a '%%'",
+			                path);
+		p++;
+	}
+	return 0;
+}
+
+/* After the walk: what a group's keys mean depends on controlplane keys given anywhere. */
+static int
+cfg_check_im_groups(struct cfg_loader *ld)
+{
+	struct msw_cfg *c = ld->cfg;
+	const config_setting_t *list = cfg_given(ld, "controlplane.groups", "controlplane.groups");
+	char key[CFG_KEY_CAP];
+
+	for (uint32_t i = 0; i < c->controlplane.groups.n; i++) {
+		struct cfg_im_group *g = &c->controlplane.groups.v[i];
+
+		if (g->max_participants == 0) /* not given (the range refuses an explicit 0) */
+			g->max_participants = c->controlplane.max_participants;
+		/* A group's session is a data-plane conference: it cannot hold more legs. */
+		if (g->max_participants > c->engine.max_conference_legs) {
+			const config_setting_t *e = config_setting_get_elem(list, i);
+			const config_setting_t *m =
+			        config_setting_get_member(e, "max_participants");
+
+			cfg_key(key, sizeof(key), "controlplane.groups[%u].max_participants", i);
+			return cfg_fail(ld, m != NULL ? m : e, key,
+			                "%" PRIu32
+			                " is larger than engine.max_conference_legs (%" PRIu32 ")",
+			                g->max_participants, c->engine.max_conference_legs);
+		}
+		/* The factory URI creates ad-hoc conferences; a group there would be unreachable.
+		 */
+		if (strcasecmp(g->name, c->controlplane.factory_user) == 0) {
+			const config_setting_t *e = config_setting_get_elem(list, i);
+
+			cfg_key(key, sizeof(key), "controlplane.groups[%u].name", i);
+			return cfg_fail(ld, config_setting_get_member(e, "name"), key,
+			                "\"%s\" is the conference factory "
+			                "(controlplane.factory_user)",
+			                g->name);
+		}
+	}
+	return 0;
+}
+
 static int
 cfg_check_cross(struct cfg_loader *ld)
 {
 	const struct msw_cfg *c = ld->cfg;
 	uint32_t cpus = cfg_cpuset_count(c->eal.lcores);
+	int rc;
 
 	for (size_t i = 0; i < cfg_n_params; i++)
 		if (cfg_param_required(&cfg_params[i]) && ld->given[i] == NULL)
@@ -656,7 +946,19 @@ cfg_check_cross(struct cfg_loader *ld)
 		                "%" PRIu32
 		                " workers need as many CPUs in eal.lcores (\"%s\" has %" PRIu32 ")",
 		                c->dataplane.workers, c->eal.lcores, cpus);
-	return 0;
+	/* Every conference the focus makes is a data-plane conference of at most that many legs. */
+	if (c->controlplane.max_participants > c->engine.max_conference_legs)
+		return cfg_fail(ld,
+		                cfg_given(ld, "controlplane.max_participants",
+		                          "engine.max_conference_legs"),
+		                "controlplane.max_participants",
+		                "%" PRIu32 " is larger than engine.max_conference_legs (%" PRIu32
+		                ")",
+		                c->controlplane.max_participants, c->engine.max_conference_legs);
+	rc = cfg_check_cdr_path(ld);
+	if (rc < 0)
+		return rc;
+	return cfg_check_im_groups(ld);
 }
 
 static int

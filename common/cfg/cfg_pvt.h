@@ -23,9 +23,11 @@ enum cfg_type {
 	CFG_T_ENUM,
 	CFG_T_STRLIST,
 	CFG_T_PORTS,
+	CFG_T_GROUPS,  /* controlplane.groups: list of struct cfg_im_group */
+	CFG_T_MEMBERS, /* a group's members: list of struct cfg_im_member */
 };
 
-/* One row of cfg_params.def or cfg_port_params.def. Immutable (const tables). */
+/* One row of cfg_params.def, cfg_port_params.def or cfg_group_params.def. Immutable. */
 struct cfg_param {
 	const char *key;    /* "group.member", "member" at top level or in a port */
 	const char *group;  /* NULL at top level and in a port */
@@ -50,7 +52,8 @@ static inline bool
 cfg_param_required(const struct cfg_param *p)
 {
 	return p->def_str == NULL && p->type != CFG_T_U32 && p->type != CFG_T_U64 &&
-	       p->type != CFG_T_BOOL && p->type != CFG_T_STRLIST && p->type != CFG_T_PORTS;
+	       p->type != CFG_T_BOOL && p->type != CFG_T_STRLIST && p->type != CFG_T_PORTS &&
+	       p->type != CFG_T_GROUPS && p->type != CFG_T_MEMBERS;
 }
 
 struct cfg_group {
@@ -62,14 +65,26 @@ extern const struct cfg_param cfg_params[];
 extern const size_t cfg_n_params;
 extern const struct cfg_param cfg_port_params[];
 extern const size_t cfg_n_port_params;
+extern const struct cfg_param cfg_im_group_params[];
+extern const size_t cfg_n_im_group_params;
+extern const struct cfg_param cfg_im_member_params[];
+extern const size_t cfg_n_im_member_params;
 extern const struct cfg_group cfg_groups[];
 extern const size_t cfg_n_groups;
 
 /* Row whose key is key (top-level table only), or NULL. */
 const struct cfg_param *cfg_param_find(const char *key);
 
+/* Row of rows[0..n_rows) whose member is member, or NULL (port, group, member tables). */
+const struct cfg_param *cfg_row_find(const struct cfg_param *rows, size_t n_rows,
+                                     const char *member);
+
 /* Row of the port table whose member is member, or NULL. */
 const struct cfg_param *cfg_port_param_find(const char *member);
+
+/* Row of the group (member) table whose member is member, or NULL. */
+const struct cfg_param *cfg_im_group_param_find(const char *member);
+const struct cfg_param *cfg_im_member_param_find(const char *member);
 
 /*
  * The only driver a port key is allowed with (pci, iface, memif_*), or -1 for keys every
@@ -117,10 +132,20 @@ int cfg_param_set_default(const struct cfg_param *p, void *field, char *why, siz
 /* Fills every field of a port with its default (required keys stay empty). */
 void cfg_port_set_defaults(struct cfg_port *port);
 
+/* Fills every field of a group (member) with its default (required keys stay empty). */
+void cfg_im_group_set_defaults(struct cfg_im_group *g);
+void cfg_im_member_set_defaults(struct cfg_im_member *m);
+
+/* Same URI text, the scheme compared without case (RFC 3986 section 3.1). */
+bool cfg_uri_same(const char *a, const char *b);
+
+/* Frees the groups with their members and empties the list. */
+void cfg_im_groups_free(struct cfg_im_groups *l);
+
 /* Frees the items and empties the list. */
 void cfg_strlist_free(struct cfg_strlist *l);
 
-/* Frees what the STRLIST fields of cfg own (not cfg itself). */
+/* Frees what the STRLIST and GROUPS fields of cfg own (not cfg itself). */
 void cfg_strlists_free(struct msw_cfg *cfg);
 
 /* Sets dst to a copy of the NULL-terminated items; -ENOMEM leaves dst empty. */

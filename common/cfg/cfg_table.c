@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The parameter tables, expanded from cfg_params.def and cfg_port_params.def. */
+/* The parameter tables, expanded from cfg_params.def, cfg_port_params.def and
+ * cfg_group_params.def. */
 #include <string.h>
 
 #include "cfg/cfg_pvt.h"
@@ -22,6 +23,8 @@
 #define CFG_BOUNDS_CPUSET(lo, hi)      CFG_BOUNDS_NUM(lo, hi)
 #define CFG_BOUNDS_STRLIST(lo, hi)     CFG_BOUNDS_NUM(lo, hi)
 #define CFG_BOUNDS_PORTS(lo, hi)       CFG_BOUNDS_NUM(lo, hi)
+#define CFG_BOUNDS_GROUPS(lo, hi)      CFG_BOUNDS_NUM(lo, hi)
+#define CFG_BOUNDS_MEMBERS(lo, hi)     CFG_BOUNDS_NUM(lo, hi)
 #define CFG_BOUNDS_ENUM(words_, hi)                                                                \
 	.words = (const char *const[]){words_(CFG_WORD_STR) NULL}, .min = 0, .max = (hi)
 
@@ -38,6 +41,8 @@
 #define CFG_DEF_ENUM(d)        .def_str = (d)
 #define CFG_DEF_STRLIST(d)     .def_list = (d)
 #define CFG_DEF_PORTS(d)       .def_list = (d)
+#define CFG_DEF_GROUPS(d)      .def_list = (d)
+#define CFG_DEF_MEMBERS(d)     .def_list = (d)
 
 #define CFG_ROW(base, key_, grp, m, path, T, lo, hi, def, unit_, doc_)                             \
 	{                                                                                          \
@@ -76,6 +81,23 @@ const struct cfg_param cfg_port_params[] = {
 };
 const size_t cfg_n_port_params = sizeof(cfg_port_params) / sizeof(cfg_port_params[0]);
 
+const struct cfg_param cfg_im_group_params[] = {
+#define CFG_IM_GROUP(m, T, lo, hi, def, unit, doc)                                                 \
+	CFG_ROW(struct cfg_im_group, #m, NULL, m, m, T, lo, hi, def, unit, doc)
+#include "cfg/cfg_group_params.def"
+#undef CFG_IM_GROUP
+};
+const size_t cfg_n_im_group_params = sizeof(cfg_im_group_params) / sizeof(cfg_im_group_params[0]);
+
+const struct cfg_param cfg_im_member_params[] = {
+#define CFG_IM_MEMBER(m, T, lo, hi, def, unit, doc)                                                \
+	CFG_ROW(struct cfg_im_member, #m, NULL, m, m, T, lo, hi, def, unit, doc)
+#include "cfg/cfg_group_params.def"
+#undef CFG_IM_MEMBER
+};
+const size_t cfg_n_im_member_params =
+        sizeof(cfg_im_member_params) / sizeof(cfg_im_member_params[0]);
+
 const struct cfg_group cfg_groups[] = {
 #define CFG_TOP(...)
 #define CFG_GROUP(g, doc_) {.name = #g, .doc = doc_},
@@ -95,6 +117,9 @@ _Static_assert(sizeof(cfg_params) / sizeof(cfg_params[0]) <= CFG_N_PARAMS_MAX,
 /* The loader tracks which port keys were given in a 32-bit mask. */
 _Static_assert(sizeof(cfg_port_params) / sizeof(cfg_port_params[0]) <= 32,
                "port keys must fit the loader's seen mask");
+_Static_assert(sizeof(cfg_im_group_params) / sizeof(cfg_im_group_params[0]) <= 32 &&
+                       sizeof(cfg_im_member_params) / sizeof(cfg_im_member_params[0]) <= 32,
+               "group and member keys must fit the loader's given[] arrays");
 
 const struct cfg_param *
 cfg_param_find(const char *key)
@@ -106,12 +131,30 @@ cfg_param_find(const char *key)
 }
 
 const struct cfg_param *
+cfg_row_find(const struct cfg_param *rows, size_t n_rows, const char *member)
+{
+	for (size_t i = 0; i < n_rows; i++)
+		if (strcmp(rows[i].member, member) == 0)
+			return &rows[i];
+	return NULL;
+}
+
+const struct cfg_param *
 cfg_port_param_find(const char *member)
 {
-	for (size_t i = 0; i < cfg_n_port_params; i++)
-		if (strcmp(cfg_port_params[i].member, member) == 0)
-			return &cfg_port_params[i];
-	return NULL;
+	return cfg_row_find(cfg_port_params, cfg_n_port_params, member);
+}
+
+const struct cfg_param *
+cfg_im_group_param_find(const char *member)
+{
+	return cfg_row_find(cfg_im_group_params, cfg_n_im_group_params, member);
+}
+
+const struct cfg_param *
+cfg_im_member_param_find(const char *member)
+{
+	return cfg_row_find(cfg_im_member_params, cfg_n_im_member_params, member);
 }
 
 int

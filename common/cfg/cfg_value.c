@@ -40,6 +40,10 @@ cfg_type_name(enum cfg_type t)
 		return "string list";
 	case CFG_T_PORTS:
 		return "list of port groups";
+	case CFG_T_GROUPS:
+		return "list of IM groups";
+	case CFG_T_MEMBERS:
+		return "list of members";
 	}
 	return "?";
 }
@@ -367,6 +371,8 @@ cfg_value_parse(const struct cfg_param *p, const char *text, void *field, char *
 		return cfg_parse_enum(p, text, field, why, whysz);
 	case CFG_T_STRLIST:
 	case CFG_T_PORTS:
+	case CFG_T_GROUPS:
+	case CFG_T_MEMBERS:
 		break;
 	}
 	snprintf(why, whysz, "a %s has no single-text form", cfg_type_name(p->type));
@@ -420,6 +426,8 @@ cfg_value_format(const struct cfg_param *p, const void *field, char *buf, size_t
 		break;
 	case CFG_T_STRLIST:
 	case CFG_T_PORTS:
+	case CFG_T_GROUPS:
+	case CFG_T_MEMBERS:
 		if (cap > 0)
 			buf[0] = '\0';
 		break;
@@ -464,11 +472,25 @@ cfg_strlist_free(struct cfg_strlist *l)
 }
 
 void
+cfg_im_groups_free(struct cfg_im_groups *l)
+{
+	if (l->v != NULL)
+		for (uint32_t i = 0; i < l->n; i++)
+			free(l->v[i].members.v);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void
 cfg_strlists_free(struct msw_cfg *cfg)
 {
-	for (size_t i = 0; i < cfg_n_params; i++)
+	for (size_t i = 0; i < cfg_n_params; i++) {
 		if (cfg_params[i].type == CFG_T_STRLIST)
 			cfg_strlist_free(cfg_field(cfg, &cfg_params[i]));
+		else if (cfg_params[i].type == CFG_T_GROUPS)
+			cfg_im_groups_free(cfg_field(cfg, &cfg_params[i]));
+	}
 }
 
 int
@@ -493,6 +515,15 @@ cfg_param_set_default(const struct cfg_param *p, void *field, char *why, size_t 
 	case CFG_T_PORTS:
 		snprintf(why, whysz, "port lists have no single default value");
 		return -EINVAL;
+	case CFG_T_GROUPS:
+	case CFG_T_MEMBERS:
+		/* Only the empty list is a valid default: groups name real users. */
+		if (p->def_list[0] != NULL) {
+			snprintf(why, whysz, "%s can only default to an empty list", p->key);
+			return -EINVAL;
+		}
+		memset(field, 0, p->size);
+		return 0;
 	default:
 		if (p->def_str == NULL) { /* required key: stays empty until given */
 			memset(field, 0, p->size);
@@ -512,4 +543,59 @@ cfg_port_set_defaults(struct cfg_port *port)
 	for (size_t i = 0; i < cfg_n_port_params; i++)
 		(void)cfg_param_set_default(&cfg_port_params[i],
 		                            cfg_field(port, &cfg_port_params[i]), why, sizeof(why));
+}
+
+void
+cfg_im_member_set_defaults(struct cfg_im_member *m)
+{
+	char why[256];
+
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < cfg_n_im_member_params; i++)
+		(void)cfg_param_set_default(&cfg_im_member_params[i],
+		                            cfg_field(m, &cfg_im_member_params[i]), why,
+		                            sizeof(why));
+}
+
+void
+cfg_im_group_set_defaults(struct cfg_im_group *g)
+{
+	char why[256];
+
+	memset(g, 0, sizeof(*g));
+	/* Scalars and an empty members list; the unit tests check these defaults parse. */
+	for (size_t i = 0; i < cfg_n_im_group_params; i++)
+		(void)cfg_param_set_default(&cfg_im_group_params[i],
+		                            cfg_field(g, &cfg_im_group_params[i]), why,
+		                            sizeof(why));
+}
+
+bool
+cfg_uri_same(const char *a, const char *b)
+{
+	const char *ca = strchr(a, ':'), *cb = strchr(b, ':');
+
+	if (ca == NULL || cb == NULL)
+		return strcmp(a, b) == 0;
+	return ca - a == cb - b && strncasecmp(a, b, (size_t)(ca - a)) == 0 && strcmp(ca, cb) == 0;
+}
+
+const struct cfg_im_group *
+cfg_im_group_find(const struct msw_cfg *cfg, const char *name)
+{
+	const struct cfg_im_groups *l = &cfg->controlplane.groups;
+
+	for (uint32_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+const struct cfg_im_member *
+cfg_im_member_find(const struct cfg_im_group *g, const char *uri)
+{
+	for (uint32_t i = 0; i < g->members.n; i++)
+		if (cfg_uri_same(g->members.v[i].uri, uri))
+			return &g->members.v[i];
+	return NULL;
 }

@@ -237,6 +237,26 @@ ctl_client_sleep(struct ctl_client *c, uint32_t ms)
 }
 
 int
+ctl_client_wait_event(struct ctl_client *c, uint32_t timeout_ms)
+{
+	uint32_t v = atomic_load_explicit(&c->sl->evt_bell, memory_order_relaxed);
+	int rc = 0;
+
+	/*
+	 * Not cleared afterwards: the owner's own sleeps may clear it, which only costs this
+	 * thread a timeout's worth of latency, never a lost record (it rechecks the ring).
+	 */
+	atomic_store_explicit(&c->sl->evt_waiters, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	if (msw_ctl_ring_cons_count(&c->sl->evt) != 0)
+		return 0;
+	rc = ctl_futex_wait(&c->sl->evt_bell, v, timeout_ms);
+	if (msw_ctl_ring_cons_count(&c->sl->evt) != 0)
+		return 0;
+	return rc == -ETIMEDOUT ? -ETIMEDOUT : 0;
+}
+
+int
 ctl_client_wait_dp(struct ctl_client *c, uint32_t timeout_ms)
 {
 	uint64_t deadline = ctl_now_ns(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * 1000000ull;

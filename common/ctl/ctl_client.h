@@ -66,6 +66,16 @@ int ctl_client_send(struct ctl_client *c, uint16_t type, uint8_t ver, const void
 int ctl_client_recv(struct ctl_client *c, struct ctl_msg *m, uint32_t timeout_ms);
 
 /*
+ * For a waker thread of an event loop (the one call allowed from a thread other than the
+ * client's own): sleeps on the slot's doorbell until an event or reply record is waiting or
+ * timeout_ms pass, without receiving anything. It reads only the doorbell and the event
+ * ring's indices, so the owning thread keeps calling ctl_client_recv() meanwhile; the loop
+ * wakes when this returns 0 and drains with ctl_client_recv(c, m, 0). Returns 0 (something
+ * to receive, or the data plane rang: it does when it comes up) or -ETIMEDOUT.
+ */
+int ctl_client_wait_event(struct ctl_client *c, uint32_t timeout_ms);
+
+/*
  * Resolves a blob referenced by the last received message. Returns its length and sets *data,
  * or -EINVAL.
  */

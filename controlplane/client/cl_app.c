@@ -17,6 +17,7 @@
 
 #include "cfg/cfg.h"
 #include "client/cl_app.h"
+#include "client/cl_cinfo.h"
 #include "client/cl_conn.h"
 #include "client/cl_msrp.h"
 #include "client/cl_print.h"
@@ -30,6 +31,8 @@ LOG_TYPE_DEFINE(cl_log, "msw.cl.client")
 
 #define CL_TICK_MS       100
 #define CL_LEAVE_WAIT_MS 5000 /* BYE/CANCEL answer, then nua shutdown */
+#define CL_LINGER_MS     2000 /* after the focus's BYE: its last conference-info NOTIFYs */
+#define CL_BYE_GRACE_MS  3000 /* MSRP closed by the data plane: the focus's BYE may follow */
 #define CL_LINE_MAX      65536
 #define CL_SID_LEN       20 /* session-id of our a=path: 119.9 random bits (RFC 4975 §14.1) */
 /* We take anything (RFC 4975 §8.6): text is printed, the rest saved or summarised. */
@@ -39,6 +42,7 @@ LOG_TYPE_DEFINE(cl_log, "msw.cl.client")
 
 enum cl_state {
 	CL_ST_INVITING = 0, /* INVITE sent, no final answer */
+	CL_ST_WAITING,      /* --listen: no INVITE yet */
 	CL_ST_CONNECTING,   /* 200 received: TCP connect/accept and MSRP binding */
 	CL_ST_JOINED,       /* MSRP session bound */
 	CL_ST_LEAVING,      /* BYE/CANCEL sent or the dialog is over: shutting down */
@@ -77,11 +81,24 @@ struct cl_app {
 	char conf_uri[512];
 	char conf_id[128];
 	char remote_path[MSDP_PATH_MAX];
+	/* 1:1 (--call, --listen): bodies come unwrapped (no CPIM), so the sender is the peer. */
+	bool one_to_one;
+	char peer_uri[600];
+	char peer_display[CL_MSRP_DISPLAY_CAP];
+	struct cl_msg_view peer_view;
+	char proxy[96]; /* --call: the focus as outbound proxy */
+	/* The participant list (--watch, /who; RFC 4575). */
+	struct cl_cinfo_list *people;
+	struct cl_cinfo_doc *doc;
+	bool who_pending; /* print the list when the full state arrives */
+	bool resyncing;   /* re-SUBSCRIBEd after a version gap, waiting for the full state */
 	struct in_addr peer_ip;
 	uint16_t peer_port;
-	struct cl_file *files; /* per --send item (NULL data for texts) */
-	bool queued;           /* the --send items are queued */
-	bool read_stdin;       /* no --send items: lines of stdin are the messages */
+	struct msdp_media offer_template; /* our media line (path, types, max-size) */
+	uint64_t sdp_sess;                /* o= session id and version */
+	struct cl_file *files;            /* per --send item (NULL data for texts) */
+	bool queued;                      /* the --send items are queued */
+	bool read_stdin;                  /* no --send items: lines of stdin are the messages */
 	bool stdin_open;
 	bool interactive; /* stdin is a terminal */
 	int in_fd;
@@ -102,6 +119,10 @@ struct cl_app {
 	bool left_printed;
 	bool shutting_down;
 	bool finished;
+	bool ended_by_peer;    /* the focus sent BYE */
+	uint64_t conn_lost_ms; /* the data plane closed MSRP: fail then unless a BYE came */
+	char conn_lost_why[160];
+	uint64_t linger_ms; /* waiting for the subscription's end until then (0: not) */
 };
 
 static uint64_t
@@ -185,6 +206,15 @@ cl_finish(struct cl_app *a)
 {
 	if (a->shutting_down)
 		return;
+	if (a->ended_by_peer && cl_ua_subscribed(a->ua) && a->linger_ms == 0) {
+		/*
+		 * The focus ended our session, likely because the conference ended (fewer than
+		 * two left): its last NOTIFYs (who left, then terminated;reason=noresource,
+		 * RFC 4575 §4.2) are on their way; take them before un-SUBSCRIBing.
+		 */
+		a->linger_ms = cl_now_ms() + CL_LINGER_MS;
+		return;
+	}
 	cl_print_left_once(a);
 	a->shutting_down = true;
 	a->leave_deadline_ms = cl_now_ms() + CL_LEAVE_WAIT_MS;
@@ -205,7 +235,7 @@ cl_leave(struct cl_app *a, const char *reason, int code)
 	LOG(cl_log, INFO, "leaving: %s", reason);
 	if (cl_ua_in_call(a->ua))
 		cl_ua_hangup(a->ua); /* BYE, or CANCEL while ringing; cl_finish() on its end */
-	else
+	if (!cl_ua_in_call(a->ua))
 		cl_finish(a);
 }
 
@@ -358,6 +388,133 @@ cl_queue_items(struct cl_app *a)
 	a->queued = true;
 }
 
+/* ---- participants (RFC 4575) and REFER (RFC 3515, RFC 4579 §5.5/5.6) ---- */
+
+/*
+ * --watch and /who: SUBSCRIBE to the conference (out of the INVITE dialog: the focus runs
+ * subscriptions on dialogs of their own). who: print the list when it is known.
+ */
+static void
+cl_watch(struct cl_app *a, bool who)
+{
+	int rc;
+
+	if (a->people == NULL) {
+		a->people = calloc(1, sizeof(*a->people));
+		a->doc = malloc(sizeof(*a->doc));
+		if (a->people == NULL || a->doc == NULL) {
+			free(a->people);
+			free(a->doc);
+			a->people = NULL;
+			a->doc = NULL;
+			cl_print_info(&a->pr, "participant list: out of memory");
+			return;
+		}
+	}
+	if (cl_ua_subscribed(a->ua)) {
+		if (who && a->people->have)
+			cl_print_participants(&a->pr, a->people);
+		else if (who)
+			a->who_pending = true;
+		return;
+	}
+	a->who_pending = who || !a->people->have;
+	cl_cinfo_restart(a->people);
+	rc = cl_ua_subscribe(a->ua, a->conf_uri, a->o->tcp);
+	if (rc != 0)
+		cl_print_info(&a->pr, "cannot subscribe to the participant list");
+	else
+		LOG(cl_log, INFO, "SUBSCRIBE %s (Event: conference)", a->conf_uri);
+}
+
+static void
+cl_on_people_event(void *ctx, const struct cl_cinfo_ev *ev)
+{
+	struct cl_app *a = ctx;
+
+	cl_print_participant(&a->pr, ev);
+}
+
+static void
+cl_ua_notified(void *ctx, const char *content_type, const char *body, size_t len, bool terminated,
+               const char *reason)
+{
+	struct cl_app *a = ctx;
+	enum cl_cinfo_rc rc;
+	enum cl_cinfo_apply ap;
+	char why[96];
+
+	if (a->people == NULL)
+		return;
+	if (body != NULL && len > 0 && strcasecmp(content_type, CL_CINFO_MIME) == 0) {
+		rc = cl_cinfo_parse(body, len, a->doc);
+		if (rc != CL_CINFO_OK) {
+			LOG(cl_log, WARNING, "conference-info NOTIFY ignored: %s",
+			    cl_cinfo_strerror(rc));
+		} else {
+			ap = cl_cinfo_apply(a->people, a->doc, cl_on_people_event, a);
+			if (ap == CL_CINFO_GAP && !terminated && !a->resyncing) {
+				/* RFC 4575 §4.6: a lost NOTIFY; a refresh brings the full state. */
+				LOG(cl_log, INFO,
+				    "conference-info version %u after %u: re-SUBSCRIBE",
+				    a->doc->version, a->people->version);
+				a->resyncing = true;
+				cl_ua_subscribe(a->ua, a->conf_uri, a->o->tcp);
+			} else if (ap == CL_CINFO_APPLIED && a->doc->state == CL_CINFO_FULL) {
+				a->resyncing = false;
+			}
+			if (ap == CL_CINFO_APPLIED && a->who_pending) {
+				a->who_pending = false;
+				cl_print_participants(&a->pr, a->people);
+			}
+		}
+	}
+	if (terminated) {
+		snprintf(why, sizeof(why), "%s", reason[0] != '\0' ? reason : "terminated");
+		a->resyncing = false;
+		cl_print_watch_ended(&a->pr, why);
+	}
+}
+
+static void
+cl_ua_sub_failed(void *ctx, int status, const char *why)
+{
+	struct cl_app *a = ctx;
+
+	(void)status;
+	a->who_pending = false;
+	a->resyncing = false;
+	cl_print_watch_ended(&a->pr, why);
+}
+
+static void
+cl_ua_refer_progress(void *ctx, const char *target, bool bye, bool notify, int status,
+                     const char *text, bool final)
+{
+	struct cl_app *a = ctx;
+
+	cl_print_refer(&a->pr, target, bye, notify, status, text, final);
+}
+
+/* /invite URI and /kick URI: REFER to the conference. */
+static void
+cl_refer(struct cl_app *a, const char *arg, bool bye)
+{
+	char uri[300];
+	int rc;
+
+	while (*arg == ' ')
+		arg++;
+	if (cl_call_uri(arg, uri, sizeof(uri)) < 0) {
+		cl_print_info(&a->pr, "usage: /invite sip:user@host, /kick sip:user@host");
+		return;
+	}
+	rc = cl_ua_refer(a->ua, a->conf_uri, a->o->tcp, uri, bye);
+	if (rc != 0)
+		cl_print_info(&a->pr, rc == -EBUSY ? "too many REFERs in progress"
+		                                   : "cannot send the REFER");
+}
+
 /* ---- stdin ---- */
 
 static void
@@ -397,9 +554,16 @@ cl_line(struct cl_app *a, char *s, size_t len)
 			}
 			cl_send_file(a, &f);
 			free(f.data); /* cl_msrp_send copied it */
+		} else if (strcmp(s, "/who") == 0) {
+			cl_watch(a, true);
+		} else if (strncmp(s, "/invite ", 8) == 0) {
+			cl_refer(a, s + 8, false);
+		} else if (strncmp(s, "/kick ", 6) == 0) {
+			cl_refer(a, s + 6, true);
 		} else {
-			cl_print_info(&a->pr, "commands: /file PATH, /quit (Ctrl-D also leaves); "
-			                      "//text sends \"/text\"");
+			cl_print_info(&a->pr, "commands: /file PATH, /who, /invite SIP-URI, /kick "
+			                      "SIP-URI, /quit (Ctrl-D also leaves); //text sends "
+			                      "\"/text\"");
 		}
 		return;
 	}
@@ -493,8 +657,8 @@ cl_stdin_start(struct cl_app *a)
 	}
 	a->stdin_open = true;
 	if (a->interactive)
-		cl_print_info(&a->pr, "type a line to send it; /file PATH sends a file; /quit or "
-		                      "Ctrl-D leaves");
+		cl_print_info(&a->pr, "type a line to send it; /file PATH sends a file; /who lists "
+		                      "the participants; /help; /quit or Ctrl-D leaves");
 }
 
 /* ---- received files ---- */
@@ -576,6 +740,16 @@ cl_on_message(struct cl_app *a, const struct cl_msrp_ev *ev)
 	int rc;
 
 	a->received++;
+	if (a->one_to_one && !v->cpim && v->from_uri.len == 0) {
+		/* 1:1: the switch forwards bodies as sent (no CPIM): the sender is the peer. */
+		struct cl_msg_view *pv = &a->peer_view;
+
+		*pv = *v;
+		pv->from_uri = (struct msrp_span){(const uint8_t *)a->peer_uri,
+		                                  (uint32_t)strlen(a->peer_uri)};
+		snprintf(pv->from_display, sizeof(pv->from_display), "%s", a->peer_display);
+		v = pv;
+	}
 	if (save && (rc = cl_save(a, ev->message_id, v, path, sizeof(path))) != 0) {
 		snprintf(err, sizeof(err), "cannot save into %s: %s", a->o->save_dir,
 		         strerror(-rc));
@@ -600,6 +774,8 @@ cl_msrp_event(void *ctx, const struct cl_msrp_ev *ev)
 		                a->remote_path);
 		cl_queue_items(a);
 		cl_stdin_start(a);
+		if (a->o->watch)
+			cl_watch(a, false);
 		break;
 	case CL_MSRP_EV_MESSAGE:
 		cl_on_message(a, ev);
@@ -678,6 +854,16 @@ cl_conn_closed(void *ctx, int err, const char *what)
 		return;
 	snprintf(why, sizeof(why), "MSRP connection: %s%s%s", what, err != 0 ? ": " : "",
 	         err != 0 ? strerror(err) : "");
+	if (err == 0 && a->st == CL_ST_JOINED) {
+		/*
+		 * A clean close by the data plane: the focus removed our leg (kicked, or the
+		 * conference ended) and its BYE may still be on its way. Wait for it a little
+		 * before calling it a failure.
+		 */
+		snprintf(a->conn_lost_why, sizeof(a->conn_lost_why), "%s", why);
+		a->conn_lost_ms = cl_now_ms() + CL_BYE_GRACE_MS;
+		return;
+	}
 	cl_fail(a, 0, why);
 }
 
@@ -726,15 +912,51 @@ cl_first_hop(struct cl_app *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* The MSRP session over the answer's (or offer's) a=path in a->remote_path. */
+static int
+cl_session_create(struct cl_app *a)
+{
+	struct cl_msrp_cfg mc = {
+	        .local_uri = a->local_path,
+	        .remote_path = a->remote_path,
+	        .from_uri = a->from_uri,
+	        .from_display = a->o->name,
+	        .conf_uri = a->conf_uri,
+	        .chunk_size = a->o->chunk_size,
+	        .max_size = a->o->max_size,
+	        .txn_timeout_ms = a->o->timeout_ms < CL_MSRP_TXN_TIMEOUT_MS
+	                                  ? a->o->timeout_ms
+	                                  : CL_MSRP_TXN_TIMEOUT_MS,
+	};
+
+	a->msrp = cl_msrp_create(&mc, &cl_msrp_glue, a);
+	if (a->msrp == NULL) {
+		cl_fail(a, 0, "MSRP session: bad path or out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cl_connect_or_accept(struct cl_app *a)
+{
+	char err[128];
+	int rc = a->we_connect ? cl_conn_connect(a->conn, a->peer_ip, a->peer_port)
+	                       : cl_conn_accept(a->conn);
+
+	if (rc != 0) {
+		snprintf(err, sizeof(err), "MSRP connection: %s", strerror(-rc));
+		cl_fail(a, 0, err);
+	}
+}
+
 static void
 cl_ua_answered(void *ctx, const char *contact, bool isfocus, const char *sdp, size_t sdp_len)
 {
 	struct cl_app *a = ctx;
 	struct msdp_media m;
-	struct cl_msrp_cfg mc;
 	enum msdp_err e;
 	char err[MSDP_PATH_MAX + 128];
-	int rc;
 
 	if (a->st != CL_ST_INVITING)
 		return;
@@ -760,32 +982,97 @@ cl_ua_answered(void *ctx, const char *contact, bool isfocus, const char *sdp, si
 		return;
 	}
 	a->we_connect = m.setup != MSDP_SETUP_ACTIVE;
-	mc = (struct cl_msrp_cfg){
-	        .local_uri = a->local_path,
-	        .remote_path = a->remote_path,
-	        .from_uri = a->from_uri,
-	        .from_display = a->o->name,
-	        .conf_uri = a->conf_uri,
-	        .chunk_size = a->o->chunk_size,
-	        .max_size = a->o->max_size,
-	        .txn_timeout_ms = a->o->timeout_ms < CL_MSRP_TXN_TIMEOUT_MS
-	                                  ? a->o->timeout_ms
-	                                  : CL_MSRP_TXN_TIMEOUT_MS,
-	};
-	a->msrp = cl_msrp_create(&mc, &cl_msrp_glue, a);
-	if (a->msrp == NULL) {
-		cl_fail(a, 0, "MSRP session: bad path or out of memory");
+	if (cl_session_create(a) != 0)
 		return;
-	}
 	a->st = CL_ST_CONNECTING;
 	LOG(cl_log, INFO, "joined %s; MSRP %s %s", a->conf_uri,
 	    a->we_connect ? "connecting to" : "waiting for", a->remote_path);
-	rc = a->we_connect ? cl_conn_connect(a->conn, a->peer_ip, a->peer_port)
-	                   : cl_conn_accept(a->conn);
-	if (rc != 0) {
-		snprintf(err, sizeof(err), "MSRP connection: %s", strerror(-rc));
-		cl_fail(a, 0, err);
+	cl_connect_or_accept(a);
+}
+
+/*
+ * --listen: the focus INVITEs us (a 1:1 session, or a dial-out into a conference). We
+ * answer an actpass offer with passive (RFC 6135 §4.1, msdp_answer_setup): the data plane
+ * connects to our a=path once the focus has programmed it from our answer, so there is no
+ * race between our connection and the leg's path; active offer -> passive, passive offer
+ * -> active (we connect once the ACK came), no a=setup -> the offerer connects.
+ */
+static void
+cl_ua_invited(void *ctx, const char *from, const char *display, const char *contact, bool isfocus,
+              const char *sdp, size_t sdp_len)
+{
+	struct cl_app *a = ctx;
+	struct msdp_media offer, ans;
+	enum msdp_err e;
+	char err[MSDP_PATH_MAX + 128], out[4096];
+
+	if (a->st != CL_ST_WAITING) {
+		cl_ua_answer(a->ua, 486, "Busy Here", NULL);
+		return;
 	}
+	snprintf(a->conf_uri, sizeof(a->conf_uri), "%s", contact);
+	cl_conf_id_of(contact, a->conf_id, sizeof(a->conf_id));
+	snprintf(a->peer_uri, sizeof(a->peer_uri), "%s", from);
+	snprintf(a->peer_display, sizeof(a->peer_display), "%s", display);
+	snprintf(a->target, sizeof(a->target), "%s", contact);
+	cl_print_invited(&a->pr, from, display, contact);
+	if (!isfocus)
+		LOG(cl_log, WARNING, "the INVITE's Contact %s has no ;isfocus (RFC 4579 §3)",
+		    contact);
+	e = sdp != NULL ? msdp_parse(sdp, sdp_len, &offer) : MSDP_E_NO_MSRP;
+	if (e != MSDP_OK)
+		snprintf(err, sizeof(err), "SDP offer: %s", msdp_strerror(e));
+	else
+		snprintf(a->remote_path, sizeof(a->remote_path), "%s", offer.path);
+	if (e != MSDP_OK || cl_first_hop(a, err, sizeof(err)) != 0) {
+		cl_ua_answer(a->ua, 488, "Not Acceptable Here", NULL);
+		cl_fail(a, 488, err);
+		return;
+	}
+	ans = a->offer_template;
+	ans.setup = msdp_answer_setup(offer.setup, true);
+	a->we_connect = ans.setup == MSDP_SETUP_ACTIVE;
+	if (cl_session_create(a) != 0) {
+		cl_ua_answer(a->ua, 500, "Server Internal Error", NULL);
+		return;
+	}
+	if (msdp_build(&ans, a->sdp_sess, a->sdp_sess, out, sizeof(out)) < 0) {
+		cl_ua_answer(a->ua, 500, "Server Internal Error", NULL);
+		cl_fail(a, 0, "SDP answer too long");
+		return;
+	}
+	a->st = CL_ST_CONNECTING;
+	a->deadline_ms = cl_now_ms() + a->o->timeout_ms;
+	if (!a->we_connect)
+		cl_connect_or_accept(a); /* listening before the 200 goes out */
+	if (a->st != CL_ST_CONNECTING) {
+		cl_ua_answer(a->ua, 500, "Server Internal Error", NULL);
+		return;
+	}
+	cl_ua_answer(a->ua, 200, "OK", out);
+	LOG(cl_log, INFO, "answered %s from %s (a=setup:%s); MSRP %s", contact, from,
+	    msdp_setup_name(ans.setup), a->remote_path);
+}
+
+/* A re-INVITE keeps the session only with the a=path we use (a session refresh). */
+static bool
+cl_ua_same_media(void *ctx, const char *sdp, size_t sdp_len)
+{
+	struct cl_app *a = ctx;
+	struct msdp_media m;
+
+	return a->remote_path[0] != '\0' && msdp_parse(sdp, sdp_len, &m) == MSDP_OK &&
+	       strcmp(m.path, a->remote_path) == 0;
+}
+
+/* --listen: the ACK came; an active answerer connects now (the focus has our path). */
+static void
+cl_ua_confirmed(void *ctx)
+{
+	struct cl_app *a = ctx;
+
+	if (a->st == CL_ST_CONNECTING && a->we_connect)
+		cl_connect_or_accept(a);
 }
 
 static void
@@ -817,6 +1104,7 @@ cl_ua_ended(void *ctx, bool by_peer)
 
 		snprintf(a->leave_reason, sizeof(a->leave_reason), "%s",
 		         by_peer ? "ended by the focus (BYE)" : "ended");
+		a->ended_by_peer = by_peer;
 		a->st = CL_ST_LEAVING;
 		cl_stdin_stop(a);
 		if (!expect_ok || a->send_failed ||
@@ -830,6 +1118,12 @@ static const struct cl_ua_ops cl_ua_glue = {
         .answered = cl_ua_answered,
         .failed = cl_ua_failed,
         .ended = cl_ua_ended,
+        .invited = cl_ua_invited,
+        .same_media = cl_ua_same_media,
+        .confirmed = cl_ua_confirmed,
+        .notified = cl_ua_notified,
+        .sub_failed = cl_ua_sub_failed,
+        .refer_progress = cl_ua_refer_progress,
 };
 
 /* ---- timer ---- */
@@ -845,6 +1139,10 @@ cl_on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	if (a->msrp != NULL && a->st != CL_ST_LEAVING)
 		cl_msrp_tick(a->msrp, now);
 	switch (a->st) {
+	case CL_ST_WAITING:
+		if (a->o->has_timeout && now >= a->deadline_ms)
+			cl_fail(a, 408, "timeout: no call came");
+		break;
 	case CL_ST_INVITING:
 	case CL_ST_CONNECTING:
 		if (now >= a->deadline_ms)
@@ -853,9 +1151,19 @@ cl_on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 			                                : "timeout: MSRP session not bound");
 		break;
 	case CL_ST_JOINED:
+		if (a->conn_lost_ms != 0 && now >= a->conn_lost_ms) {
+			cl_fail(a, 0, a->conn_lost_why);
+			break;
+		}
 		cl_check(a);
 		break;
 	case CL_ST_LEAVING:
+		if (a->linger_ms != 0 && !a->shutting_down) {
+			if (cl_ua_subscribed(a->ua) && now < a->linger_ms)
+				break;
+			cl_finish(a);
+			break;
+		}
 		if (now < a->leave_deadline_ms)
 			break;
 		if (!a->shutting_down) {
@@ -931,7 +1239,19 @@ cl_setup(struct cl_app *a, char *err, size_t errlen)
 		snprintf(a->from_hdr, sizeof(a->from_hdr), "<%s>", a->from_uri);
 	}
 	/* Whom to INVITE. */
-	if (o->join != NULL) {
+	if (o->call != NULL) {
+		/* S11-01: the callee's URI, sent to the focus as outbound proxy. */
+		if (cl_call_uri(o->call, a->target, sizeof(a->target)) < 0) {
+			snprintf(err, errlen, "--call '%s' is not a usable SIP URI", o->call);
+			return -1;
+		}
+		snprintf(a->proxy, sizeof(a->proxy), "sip:%s%s", a->focus_hostport,
+		         o->tcp ? ";transport=tcp" : "");
+		snprintf(a->peer_uri, sizeof(a->peer_uri), "%s", a->target);
+		a->one_to_one = true;
+	} else if (o->listen) {
+		a->one_to_one = true; /* until the INVITE says otherwise: the peer is its From */
+	} else if (o->join != NULL) {
 		if (cl_join_uri(o->join, a->focus_hostport, a->target, sizeof(a->target)) < 0) {
 			snprintf(err, errlen, "--join '%s' is not a usable SIP URI", o->join);
 			return -1;
@@ -978,9 +1298,13 @@ cl_start(struct cl_app *a, char *err, size_t errlen)
 		snprintf(err, errlen, "timer: out of memory");
 		return -1;
 	}
-	/* Any free port: the focus may run on this very address (scripts/run). */
-	snprintf(bind_url, sizeof(bind_url), "sip:%s:*", ip);
-	a->ua = cl_ua_create(a->root, bind_url, a->from_hdr, &cl_ua_glue, a, err, errlen);
+	/* Any free port unless --sip-port: the focus may run on this address (scripts/run). */
+	if (a->o->sip_port != 0)
+		snprintf(bind_url, sizeof(bind_url), "sip:%s:%u", ip, a->o->sip_port);
+	else
+		snprintf(bind_url, sizeof(bind_url), "sip:%s:*", ip);
+	a->ua = cl_ua_create(a->root, bind_url, a->from_hdr, a->proxy[0] ? a->proxy : NULL,
+	                     a->o->listen, &cl_ua_glue, a, err, errlen);
 	if (a->ua == NULL)
 		return -1;
 	a->conn = cl_conn_listen(a->root, a->local_ip, &cl_conn_glue, a, &port);
@@ -1005,9 +1329,22 @@ cl_start(struct cl_app *a, char *err, size_t errlen)
 	m.setup = MSDP_SETUP_ACTPASS;
 	snprintf(m.addr, sizeof(m.addr), "%s", ip);
 	m.port = port;
-	if (msdp_build(&m, sess >> 1, sdp, sizeof(sdp)) < 0) {
+	a->offer_template = m;
+	a->sdp_sess = sess >> 1;
+	if (msdp_build(&m, sess >> 1, sess >> 1, sdp, sizeof(sdp)) < 0) {
 		snprintf(err, errlen, "SDP offer too long");
 		return -1;
+	}
+	if (a->o->listen) {
+		char line[300];
+
+		a->st = CL_ST_WAITING;
+		a->deadline_ms = cl_now_ms() + a->o->timeout_ms;
+		snprintf(line, sizeof(line), "waiting for a call to %.200s (sip:...@%s:%u)",
+		         a->from_uri, ip, a->o->sip_port);
+		cl_print_info(&a->pr, line);
+		LOG(cl_log, INFO, "listening on %s", bind_url);
+		return 0;
 	}
 	rc = cl_ua_invite(a->ua, a->target, a->o->tcp, sdp);
 	if (rc != 0) {
@@ -1081,6 +1418,8 @@ cl_app_run(const struct cl_opts *o, volatile sig_atomic_t *stop)
 		code = a->exit_code;
 	}
 	cl_stdin_stop(a);
+	free(a->people);
+	free(a->doc);
 	cl_msrp_destroy(a->msrp);
 	cl_conn_destroy(a->conn);
 	cl_ua_destroy(a->ua);

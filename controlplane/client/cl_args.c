@@ -30,6 +30,10 @@ enum {
 	OPT_CHUNK_SIZE,
 	OPT_MAX_SIZE,
 	OPT_VERSION,
+	OPT_CALL,
+	OPT_LISTEN,
+	OPT_SIP_PORT,
+	OPT_WATCH,
 };
 
 static const struct option cl_long_opts[] = {
@@ -55,6 +59,11 @@ static const struct option cl_long_opts[] = {
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"call", required_argument, NULL, OPT_CALL},
+        {"listen", no_argument, NULL, OPT_LISTEN},
+        {"accept-calls", no_argument, NULL, OPT_LISTEN},
+        {"sip-port", required_argument, NULL, OPT_SIP_PORT},
+        {"watch", no_argument, NULL, OPT_WATCH},
         {NULL, 0, NULL, 0},
 };
 
@@ -63,7 +72,8 @@ cl_args_usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: msw-client [--config FILE] [--focus IP[:PORT]] [--local-ip IP]\n"
-	        "                  [--create | --join URI-or-ID] [--name DISPLAY] [--user USER]\n"
+	        "                  [--create | --join URI-or-ID | --call URI | --listen]\n"
+	        "                  [--sip-port PORT] [--watch] [--name DISPLAY] [--user USER]\n"
 	        "                  [--send TEXT]... [--send-file PATH]... [--file-type MIME]\n"
 	        "                  [--final-report] [--expect N] [--timeout S] [--hold S]\n"
 	        "                  [--save-dir DIR] [--json] [--tcp] [--chunk-size BYTES]\n"
@@ -71,6 +81,10 @@ cl_args_usage(FILE *f)
 	        "Joins (or creates) an msw conference over SIP and chats over MSRP.\n"
 	        "  --create          INVITE the Conference-factory URI (default without --join)\n"
 	        "  --join X          INVITE conference X (sip: URI or conference id)\n"
+	        "  --call URI        1:1 session with sip:user@host[:port] through the focus\n"
+	        "  --listen          answer the focus's INVITE (1:1 or dial-out); needs "
+	        "--sip-port\n"
+	        "  --watch           subscribe to the participant list (joins, leaves)\n"
 	        "  --send TEXT       send TEXT once joined (repeatable, in order)\n"
 	        "  --send-file PATH  send a file as one message (chunked)\n"
 	        "  --final-report    ask for an OMA final report (CPIM FR.Final-Report: yes)\n"
@@ -180,6 +194,25 @@ cl_join_uri(const char *join, const char *hostport, char *out, size_t cap)
 		n = snprintf(out, cap, "sip:%s", join);
 	else
 		n = snprintf(out, cap, "sip:%s@%s", join, hostport);
+	return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
+}
+
+int
+cl_call_uri(const char *call, char *out, size_t cap)
+{
+	const char *at, *colon;
+	int n;
+
+	if (!cl_uri_text_ok(call))
+		return -EINVAL;
+	colon = cl_has_scheme(call) ? strchr(call, ':') + 1 : call;
+	at = strchr(colon, '@');
+	if (at == NULL || at == colon || at[1] == '\0')
+		return -EINVAL;
+	if (cl_has_scheme(call))
+		n = snprintf(out, cap, "%s", call);
+	else
+		n = snprintf(out, cap, "sip:%s", call);
 	return n < 0 || (size_t)n >= cap ? -ENOSPC : n;
 }
 
@@ -314,6 +347,7 @@ cl_args_parse(int argc, char **argv, struct cl_opts *o, char *err, size_t errlen
 			    o->timeout_ms == 0)
 				return cl_bad(err, errlen, "timeout", optarg,
 				              "is not a duration in seconds (0 < S <= 86400)");
+			o->has_timeout = true;
 			break;
 		case OPT_HOLD:
 			if (cl_parse_seconds(optarg, 86400, &o->hold_ms) != 0)
@@ -348,6 +382,28 @@ cl_args_parse(int argc, char **argv, struct cl_opts *o, char *err, size_t errlen
 		case OPT_VERSION:
 			o->version = true;
 			break;
+		case OPT_CALL: {
+			char tmp[600];
+
+			if (cl_call_uri(optarg, tmp, sizeof(tmp)) < 0)
+				return cl_bad(
+				        err, errlen, "call", optarg,
+				        "is not a SIP URI with a user (sip:user@host[:port])");
+			o->call = optarg;
+			break;
+		}
+		case OPT_LISTEN:
+			o->listen = true;
+			break;
+		case OPT_SIP_PORT:
+			if (cl_parse_u64(optarg, 1, 65535, &v) != 0)
+				return cl_bad(err, errlen, "sip-port", optarg,
+				              "is not a port (1..65535)");
+			o->sip_port = (uint16_t)v;
+			break;
+		case OPT_WATCH:
+			o->watch = true;
+			break;
 		case ':':
 			snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
 			return -EINVAL;
@@ -363,11 +419,17 @@ cl_args_parse(int argc, char **argv, struct cl_opts *o, char *err, size_t errlen
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	if (o->create && o->join != NULL) {
-		snprintf(err, errlen, "--create and --join exclude each other");
+	if ((o->create ? 1 : 0) + (o->join != NULL ? 1 : 0) + (o->call != NULL ? 1 : 0) +
+	            (o->listen ? 1 : 0) >
+	    1) {
+		snprintf(err, errlen, "--create, --join, --call and --listen exclude each other");
 		return -EINVAL;
 	}
-	if (o->join == NULL)
+	if (o->listen && o->sip_port == 0) {
+		snprintf(err, errlen, "--listen needs --sip-port (callers name it in their URI)");
+		return -EINVAL;
+	}
+	if (o->join == NULL && o->call == NULL && !o->listen)
 		o->create = true;
 	return 0;
 }

@@ -44,10 +44,14 @@ struct cl_opts {
 	bool has_focus;
 	struct in_addr local_ip; /* --local-ip */
 	bool has_local_ip;
-	bool create;      /* --create (also the default when --join is absent) */
-	const char *join; /* --join URI-or-ID */
-	const char *name; /* --name DISPLAY (NULL: no display name) */
-	const char *user; /* --user USER or sip:URI (NULL: $SUDO_USER/$USER) */
+	bool create;       /* --create (also the default when --join is absent) */
+	const char *join;  /* --join URI-or-ID */
+	const char *call;  /* --call URI: a 1:1 session with a user, via the focus (S11-01) */
+	bool listen;       /* --listen: wait for an INVITE from the focus and answer it */
+	uint16_t sip_port; /* --sip-port: our SIP port (0 = any; required with --listen) */
+	bool watch;        /* --watch: subscribe to the conference (RFC 4575) once joined */
+	const char *name;  /* --name DISPLAY (NULL: no display name) */
+	const char *user;  /* --user USER or sip:URI (NULL: $SUDO_USER/$USER) */
 	struct cl_item *items;
 	uint32_t n_items;
 	const char *file_type; /* --file-type MIME for --send-file (NULL: from the extension) */
@@ -56,6 +60,7 @@ struct cl_opts {
 	bool has_expect;
 	uint32_t expect;     /* --expect N */
 	uint32_t timeout_ms; /* --timeout S */
+	bool has_timeout;    /* --timeout given (--listen waits for a call without it) */
 	bool has_hold;
 	uint32_t hold_ms; /* --hold S */
 	bool json;        /* --json */
@@ -85,6 +90,12 @@ void cl_args_usage(FILE *f);
  * be in a SIP URI: space, control, '<', '>', '"') / -ENOSPC.
  */
 int cl_join_uri(const char *join, const char *hostport, char *out, size_t cap);
+
+/*
+ * A --call value as a SIP URI: "sip:..." as given, "user@host[:port]" -> "sip:user@host...".
+ * A user part is required (the focus routes by Request-URI). Same returns.
+ */
+int cl_call_uri(const char *call, char *out, size_t cap);
 
 /* The From URI for --user: "sip:USER@example.com", or the URI as given. Same returns. */
 int cl_user_uri(const char *user, char *out, size_t cap);

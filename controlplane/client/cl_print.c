@@ -301,3 +301,178 @@ cl_print_info(const struct cl_printer *p, const char *text)
 	cl_term_cstr(p->f, text);
 	cl_end(p);
 }
+
+void
+cl_print_invited(const struct cl_printer *p, const char *from, const char *display,
+                 const char *conference)
+{
+	if (p->json) {
+		fputs("{\"event\":\"invited\",\"from\":", p->f);
+		cl_json_cstr(p->f, from);
+		fputs(",\"display\":", p->f);
+		cl_json_cstr(p->f, display);
+		fputs(",\"conference\":", p->f);
+		cl_json_cstr(p->f, conference);
+		fputc('}', p->f);
+	} else {
+		fputs("*** call from ", p->f);
+		if (display != NULL && display[0] != '\0') {
+			cl_term_cstr(p->f, display);
+			fputs(" <", p->f);
+			cl_term_cstr(p->f, from);
+			fputc('>', p->f);
+		} else {
+			cl_term_cstr(p->f, from);
+		}
+	}
+	cl_end(p);
+}
+
+static void
+cl_print_user_json(const struct cl_printer *p, const struct cl_cinfo_user *u)
+{
+	fputs("\"uri\":", p->f);
+	cl_json_cstr(p->f, u->entity);
+	fputs(",\"display\":", p->f);
+	cl_json_cstr(p->f, u->display);
+	fputs(",\"status\":", p->f);
+	cl_json_cstr(p->f, u->has_status ? u->status : "");
+}
+
+/* A person's name for a user: its display-text, else its URI. */
+static void
+cl_print_user_name(const struct cl_printer *p, const struct cl_cinfo_user *u)
+{
+	cl_term_cstr(p->f, u->display[0] != '\0' ? u->display : u->entity);
+}
+
+void
+cl_print_participants(const struct cl_printer *p, const struct cl_cinfo_list *l)
+{
+	if (p->json) {
+		fputs("{\"event\":\"participants\",\"users\":[", p->f);
+		for (uint32_t i = 0; i < l->n_users; i++) {
+			fputs(i > 0 ? ",{" : "{", p->f);
+			cl_print_user_json(p, &l->users[i]);
+			fputc('}', p->f);
+		}
+		fputs("]}", p->f);
+	} else {
+		fprintf(p->f, "*** %u participant%s:", l->n_users, l->n_users == 1 ? "" : "s");
+		for (uint32_t i = 0; i < l->n_users; i++) {
+			const struct cl_cinfo_user *u = &l->users[i];
+
+			fputs(i > 0 ? ", " : " ", p->f);
+			if (u->display[0] != '\0') {
+				cl_term_cstr(p->f, u->display);
+				fputs(" <", p->f);
+				cl_term_cstr(p->f, u->entity);
+				fputc('>', p->f);
+			} else {
+				cl_term_cstr(p->f, u->entity);
+			}
+			if (u->has_status && strcmp(u->status, "connected") != 0) {
+				fputs(" (", p->f);
+				cl_term_cstr(p->f, u->status);
+				fputc(')', p->f);
+			}
+		}
+	}
+	cl_end(p);
+}
+
+void
+cl_print_participant(const struct cl_printer *p, const struct cl_cinfo_ev *ev)
+{
+	static const char *const change[] = {
+	        [CL_CINFO_EV_JOINED] = "joined",
+	        [CL_CINFO_EV_LEFT] = "left",
+	        [CL_CINFO_EV_RENAMED] = "renamed",
+	        [CL_CINFO_EV_STATUS] = "status",
+	};
+	const struct cl_cinfo_user *u = ev->user;
+
+	if (p->json) {
+		fprintf(p->f, "{\"event\":\"participant\",\"change\":\"%s\",", change[ev->type]);
+		cl_print_user_json(p, u);
+		if (ev->type == CL_CINFO_EV_LEFT) {
+			fputs(",\"method\":", p->f);
+			cl_json_cstr(p->f, ev->method);
+		}
+		if (ev->type == CL_CINFO_EV_RENAMED) {
+			fputs(",\"old_display\":", p->f);
+			cl_json_cstr(p->f, ev->old_display);
+		}
+		fputc('}', p->f);
+		cl_end(p);
+		return;
+	}
+	fputs("*** ", p->f);
+	switch (ev->type) {
+	case CL_CINFO_EV_JOINED:
+		cl_print_user_name(p, u);
+		fputs(" joined", p->f);
+		if (u->display[0] != '\0') {
+			fputs(" (", p->f);
+			cl_term_cstr(p->f, u->entity);
+			fputc(')', p->f);
+		}
+		break;
+	case CL_CINFO_EV_LEFT:
+		cl_print_user_name(p, u);
+		fputs(" left", p->f);
+		if (ev->method != NULL && ev->method[0] != '\0') {
+			fputs(" (", p->f);
+			cl_term_cstr(p->f, ev->method);
+			fputc(')', p->f);
+		}
+		break;
+	case CL_CINFO_EV_RENAMED:
+		cl_term_cstr(p->f, ev->old_display[0] != '\0' ? ev->old_display : u->entity);
+		fputs(" is now ", p->f);
+		cl_print_user_name(p, u);
+		break;
+	case CL_CINFO_EV_STATUS:
+		cl_print_user_name(p, u);
+		fputs(": ", p->f);
+		cl_term_cstr(p->f, u->has_status ? u->status : "?");
+		break;
+	}
+	cl_end(p);
+}
+
+void
+cl_print_watch_ended(const struct cl_printer *p, const char *reason)
+{
+	if (p->json) {
+		fputs("{\"event\":\"watch_ended\",\"reason\":", p->f);
+		cl_json_cstr(p->f, reason);
+		fputc('}', p->f);
+	} else {
+		fputs("*** participant list closed: ", p->f);
+		cl_term_cstr(p->f, reason);
+	}
+	cl_end(p);
+}
+
+void
+cl_print_refer(const struct cl_printer *p, const char *target, bool bye, bool notify, int status,
+               const char *text, bool final)
+{
+	if (p->json) {
+		fputs("{\"event\":\"refer\",\"target\":", p->f);
+		cl_json_cstr(p->f, target);
+		fprintf(p->f, ",\"method\":\"%s\",\"stage\":\"%s\",\"status\":%d,\"text\":",
+		        bye ? "BYE" : "INVITE", notify ? "notify" : "response", status);
+		cl_json_cstr(p->f, text);
+		fprintf(p->f, ",\"final\":%s}", final ? "true" : "false");
+	} else {
+		fputs(bye ? "*** remove " : "*** invite ", p->f);
+		cl_term_cstr(p->f, target);
+		fputs(notify ? ": " : ": REFER ", p->f);
+		if (!notify)
+			fprintf(p->f, "%d ", status);
+		cl_term_cstr(p->f, text);
+	}
+	cl_end(p);
+}

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "client/cl_cinfo.h"
 #include "client/cl_msrp.h"
 
 /* JSON string (quotes included): escapes '"', '\\' and controls; invalid UTF-8 -> U+FFFD. */
@@ -44,3 +45,16 @@ void cl_print_left(const struct cl_printer *p, const char *reason, uint32_t rece
 void cl_print_error(const struct cl_printer *p, uint16_t status, const char *reason);
 /* Informational text line (text mode only; JSON mode prints nothing). */
 void cl_print_info(const struct cl_printer *p, const char *text);
+
+/* Listen mode: the focus's INVITE (from = the caller's identity, conference = its Contact). */
+void cl_print_invited(const struct cl_printer *p, const char *from, const char *display,
+                      const char *conference);
+/* The participant list (first full conference-info, and /who). */
+void cl_print_participants(const struct cl_printer *p, const struct cl_cinfo_list *l);
+/* One change of the list: joined, left, renamed, status. */
+void cl_print_participant(const struct cl_printer *p, const struct cl_cinfo_ev *ev);
+/* The conference subscription ended (reason: Subscription-State reason or SIP status). */
+void cl_print_watch_ended(const struct cl_printer *p, const char *reason);
+/* REFER progress: the REFER's response (notify false) or a NOTIFY's sipfrag status. */
+void cl_print_refer(const struct cl_printer *p, const char *target, bool bye, bool notify,
+                    int status, const char *text, bool final);

@@ -225,7 +225,7 @@ msdp_parse(const char *sdp, size_t len, struct msdp_media *out)
 }
 
 int
-msdp_build(const struct msdp_media *m, uint64_t sess_id, char *out, size_t cap)
+msdp_build(const struct msdp_media *m, uint64_t sess_id, uint64_t version, char *out, size_t cap)
 {
 	int n = snprintf(out, cap,
 	                 "v=0\r\n"
@@ -237,7 +237,7 @@ msdp_build(const struct msdp_media *m, uint64_t sess_id, char *out, size_t cap)
 	                 "a=accept-types:%s\r\n"
 	                 "%s%s%s"
 	                 "a=path:%s\r\n",
-	                 sess_id, sess_id, m->addr, m->addr, m->port, m->accept_types,
+	                 sess_id, version, m->addr, m->addr, m->port, m->accept_types,
 	                 m->accept_wrapped[0] ? "a=accept-wrapped-types:" : "", m->accept_wrapped,
 	                 m->accept_wrapped[0] ? "\r\n" : "", m->path);
 	size_t used;
@@ -253,6 +253,16 @@ msdp_build(const struct msdp_media *m, uint64_t sess_id, char *out, size_t cap)
 	}
 	if (m->setup != MSDP_SETUP_NONE) {
 		n = snprintf(out + used, cap - used, "a=setup:%s\r\n", msdp_setup_name(m->setup));
+		if (n < 0 || (size_t)n >= cap - used)
+			return -1;
+		used += (size_t)n;
+	}
+	if (m->dir != MSDP_SENDRECV) {
+		/* RFC 4566 §6: sendrecv is the default and goes unsaid. */
+		static const char *const dirs[] = {"", "sendonly", "recvonly", "inactive"};
+
+		n = snprintf(out + used, cap - used, "a=%s\r\n",
+		             (unsigned int)m->dir < 4 ? dirs[m->dir] : "inactive");
 		if (n < 0 || (size_t)n >= cap - used)
 			return -1;
 		used += (size_t)n;

@@ -65,9 +65,12 @@ enum msdp_setup msdp_answer_setup(enum msdp_setup offer, bool prefer_passive);
 const char *msdp_setup_name(enum msdp_setup s);
 
 /*
- * Writes an SDP answer/offer for one MSRP media line: session id/version, our address
+ * Writes an SDP answer/offer for one MSRP media line: o= session id and version (the
+ * version goes up by one with every changed SDP of a session, RFC 3264 §8), our address
  * (c=, o=), m=message PORT TCP/MSRP *, a=accept-types, a=accept-wrapped-types (when set),
- * a=max-size (when set), a=path, a=setup (unless NONE), a=msrp-cema (when set).
+ * a=max-size (when set), a=path, a=setup (unless NONE), a=sendonly/recvonly/inactive (unless
+ * sendrecv), a=msrp-cema (when set).
  * Returns the length written (NUL-terminated) or -1 if cap is too small.
  */
-int msdp_build(const struct msdp_media *m, uint64_t sess_id, char *out, size_t cap);
+int msdp_build(const struct msdp_media *m, uint64_t sess_id, uint64_t version, char *out,
+               size_t cap);

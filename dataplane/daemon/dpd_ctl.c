@@ -224,6 +224,24 @@ dpd_reply_uri(struct ctl_server_req *req, const struct msrp_span uri)
 	return ctl_server_reply(req, 0, &r, sizeof(r), &b, 1);
 }
 
+/*
+ * LEG_ADD v2: the accept_types blob is "<accept-types>[\n<accept-wrapped-types>]" (the two
+ * SDP attribute values; LF cannot occur in either, RFC 4975 §9 format-list).
+ */
+static void
+dpd_accept_split(struct msrp_span *types, struct msrp_span *wrapped)
+{
+	const uint8_t *lf = types->len > 0 ? memchr(types->p, '\n', types->len) : NULL;
+
+	wrapped->p = NULL;
+	wrapped->len = 0;
+	if (lf == NULL)
+		return;
+	wrapped->p = lf + 1;
+	wrapped->len = types->len - (size_t)(lf + 1 - types->p);
+	types->len = (size_t)(lf - types->p);
+}
+
 static int
 dpd_leg_add(struct ctl_server_req *req, void *arg)
 {
@@ -238,7 +256,8 @@ dpd_leg_add(struct ctl_server_req *req, void *arg)
 	int rc;
 
 	if (len < sizeof(*la) || !dpd_conf_id_ok(&la->leg.conf) ||
-	    la->leg.session_id_len > MSW_CTL_SESSION_MAX || la->setup > MSW_CTL_SETUP_ACTIVE)
+	    la->leg.session_id_len > MSW_CTL_SESSION_MAX || la->setup > MSW_CTL_SETUP_ACTIVE ||
+	    la->direction > MSW_CTL_DIR_RECVONLY || (la->flags & ~MSW_CTL_LEG_F_ALL) != 0)
 		return dpd_done(d, "LEG_ADD", NULL, -EINVAL);
 	if (dpd_draining(d) && !ctl_server_req_is_replay(req))
 		return dpd_done(d, "LEG_ADD", &la->leg.conf, -ESHUTDOWN);
@@ -260,10 +279,14 @@ dpd_leg_add(struct ctl_server_req *req, void *arg)
 		return dpd_done(d, "LEG_ADD", &la->leg.conf, -EINVAL);
 	if (lp.identity.len == 0)
 		return dpd_done(d, "LEG_ADD", &la->leg.conf, -EINVAL);
+	dpd_accept_split(&lp.accept_types, &lp.accept_wrapped_types);
 	if (lp.accept_types.len == 0) /* RFC 4975 §8.6: a=accept-types is mandatory; "*" = any */
 		lp.accept_types = (struct msrp_span){(const uint8_t *)"*", 1};
 	lp.max_size = la->max_size;
 	lp.anonymous = la->anonymous != 0;
+	lp.send_only = la->direction == MSW_CTL_DIR_SENDONLY;
+	lp.recv_only = la->direction == MSW_CTL_DIR_RECVONLY;
+	lp.history = (la->flags & MSW_CTL_LEG_F_HISTORY) != 0;
 	lp.active = la->setup == MSW_CTL_SETUP_ACTIVE;
 	lp.lcore = lp.active ? dpd_next_dial_lcore(d) : 0;
 	lp.session_id =
@@ -355,6 +378,7 @@ dpd_page_conf(void *arg, const struct sw_conf_info *ci)
 	e.n_legs = ci->n_legs;
 	e.max_size = ci->max_size;
 	e.cpim_policy = ci->cpim_policy;
+	e.flags = ci->flags;
 	memcpy(pg->buf + pg->len, &e, sizeof(e));
 	pg->len += sizeof(e);
 	pg->count++;
@@ -373,6 +397,7 @@ dpd_page_leg(void *arg, const struct sw_leg_info *li)
 	        li->identity,
 	        li->alias,
 	        li->accept_types,
+	        li->accept_wrapped_types,
 	};
 	uint32_t rec = sizeof(e);
 
@@ -390,6 +415,10 @@ dpd_page_leg(void *arg, const struct sw_leg_info *li)
 	e.state = li->state;
 	e.setup = li->active ? MSW_CTL_SETUP_ACTIVE : MSW_CTL_SETUP_PASSIVE;
 	e.anonymous = li->anonymous;
+	e.direction = li->send_only   ? MSW_CTL_DIR_SENDONLY
+	              : li->recv_only ? MSW_CTL_DIR_RECVONLY
+	                              : MSW_CTL_DIR_SENDRECV;
+	e.flags = li->history ? MSW_CTL_LEG_F_HISTORY : 0;
 	e.lcore = li->lcore;
 	e.max_size = li->max_size;
 	e.session_id_len = (uint16_t)t[0].len;
@@ -398,6 +427,7 @@ dpd_page_leg(void *arg, const struct sw_leg_info *li)
 	e.identity_len = (uint16_t)t[3].len;
 	e.alias_len = (uint16_t)t[4].len;
 	e.accept_types_len = (uint16_t)t[5].len;
+	e.accept_wrapped_types_len = (uint16_t)t[6].len;
 	memset(pg->buf + pg->len, 0, rec);
 	memcpy(pg->buf + pg->len, &e, sizeof(e));
 	{

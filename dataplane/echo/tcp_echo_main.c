@@ -7,36 +7,44 @@
  *                [--max-conns N] [--syn-backlog N] [--time-wait-ms N] [--rto-min-ms N]
  *                [--idle-us N]
  *
- * Runs on the main lcore over the first ethdev port until SIGINT/SIGTERM, then prints one
- * JSON object with its counters on stdout (SIGUSR1 prints one at run time). Without
+ * Runs one echo worker per EAL lcore (-l 0-1: two) over the first ethdev port, one queue per
+ * lcore, share-nothing (dataplane/echo/echo_lcore.h): flows spread by RSS on a NIC, by
+ * software steering over hand-off rings on net_tap/net_memif. --mbufs and --max-conns are per
+ * lcore. It runs until SIGINT/SIGTERM, then prints one JSON object with its counters summed
+ * over the lcores on stdout (SIGUSR1 prints one at run time; docs/tcp.md). Without
  * --file-prefix or --no-shconf in the EAL arguments it adds
  * --no-shconf --file-prefix=msw-tcp-echo-<pid> itself.
  */
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_bus.h>
 #include <rte_cycles.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
-#include "echo/echo.h"
+#include "echo/echo_lcore.h"
 #include "net/net.h"
 #include "port/port.h"
+#include "steer/steer.h"
 #include "tcp/tcp.h"
 
-#define BURST 32
-
-static volatile sig_atomic_t stop, dump;
+/* stop is read by every echo lcore (echo_lcore_run); dump only by the main lcore. */
+static volatile int stop;
+static volatile sig_atomic_t dump;
 
 static void
 on_signal(int sig)
@@ -208,6 +216,28 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* Set when eal_args_with_prefix() chose the file prefix: its runtime directory is ours. */
+static bool own_prefix;
+
+/* Removes our runtime directory and what EAL left in it (sockets). */
+static void
+remove_runtime_dir(const char *dir)
+{
+	char path[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	closedir(d);
+	rmdir(dir);
+}
+
 /* DPDK programs of msw add their own file prefix unless the EAL arguments choose one. */
 static char **
 eal_args_with_prefix(int argc, char **argv, int *out_argc)
@@ -235,6 +265,7 @@ eal_args_with_prefix(int argc, char **argv, int *out_argc)
 		snprintf(prefix, sizeof(prefix), "--file-prefix=msw-tcp-echo-%d", (int)getpid());
 		v[n++] = "--no-shconf";
 		v[n++] = prefix;
+		own_prefix = true;
 	}
 	for (int i = eal_end; i < argc; i++)
 		v[n++] = argv[i];
@@ -242,83 +273,48 @@ eal_args_with_prefix(int argc, char **argv, int *out_argc)
 	return v;
 }
 
-struct lcore_ctx {
-	struct port_queue *q;
-	uint64_t now_us;
-};
-
-static uint16_t
-tx_to_port(void *ctx, struct rte_mbuf **pkts, uint16_t n)
+/*
+ * RSS only on a physical NIC that hashes TCP/IPv4: the virtual ports (net_tap, net_memif)
+ * either have no RSS or, like tap, advertise one that does not decide which queue the kernel
+ * uses, so their flows are steered in software (dataplane/steer).
+ */
+static bool
+want_rss(uint16_t port_id, uint32_t n_lcores)
 {
-	return port_tx_burst(ctx, pkts, n);
+	struct rte_eth_dev_info info;
+	const struct rte_bus *bus;
+
+	if (n_lcores <= 1 || rte_eth_dev_info_get(port_id, &info) != 0 || info.device == NULL)
+		return false;
+	bus = rte_dev_bus(info.device);
+	return (info.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP) != 0 && bus != NULL &&
+	       strcmp(rte_bus_name(bus), "vdev") != 0;
 }
 
-static const struct net_port_ops port_ops = {.tx_burst = tx_to_port};
-
-static uint64_t
-clock_us(uint64_t hz)
+static int
+lcore_main(void *arg)
 {
-	uint64_t c = rte_get_tsc_cycles();
-
-	return (c / hz) * 1000000 + ((c % hz) * 1000000) / hz;
-}
-
-static void
-print_json(struct tcp_stack *tcp, struct net_iface *ifc, struct rte_mempool *pool, struct port *prt)
-{
-	struct tcp_stats *ts = tcp_stack_stats(tcp);
-	struct net_stats *ns = net_iface_stats(ifc);
-	uint64_t tw = tcp_stat_read(&ts->conns[TCP_STATE_TIME_WAIT]);
-	bool first = true;
-
-	printf("{\"conns_open\":%lu,\"conns_time_wait\":%lu,\"mbufs_in_use\":%u,"
-	       "\"syn_cookies_sent\":%lu,\"segs_rx\":%lu,\"segs_tx\":%lu,\"retransmits\":%lu,"
-	       "\"drops\":{",
-	       (unsigned long)(tcp_conns_in_use(tcp) - tw), (unsigned long)tw,
-	       pool->size - rte_mempool_avail_count(pool),
-	       (unsigned long)tcp_stat_read(&ts->cnt[TCP_CNT_SYN_COOKIES_SENT]),
-	       (unsigned long)tcp_stat_read(&ts->cnt[TCP_CNT_SEGS_RX]),
-	       (unsigned long)tcp_stat_read(&ts->cnt[TCP_CNT_SEGS_TX]),
-	       (unsigned long)tcp_stat_read(&ts->cnt[TCP_CNT_RETRANSMITS]));
-	for (int i = 0; i < TCP_DROP_MAX; i++) {
-		printf("%s\"tcp_%s\":%lu", first ? "" : ",", tcp_drop_names[i],
-		       (unsigned long)tcp_stat_read(&ts->drop[i]));
-		first = false;
-	}
-	for (int i = 0; i < NET_DROP_MAX; i++)
-		printf(",\"net_%s\":%lu", net_drop_names[i],
-		       (unsigned long)net_stat_read(&ns->drop[i]));
-	printf(",\"port_tx_full\":%lu}",
-	       (unsigned long)port_stat_read(&prt->q[0].cnt[PORT_CNT_TX_FULL]));
-	printf(",\"impair\":{");
-	for (int i = PORT_CNT_IMP_RX_DROP; i < PORT_CNT_MAX; i++)
-		printf("%s\"%s\":%lu", i == PORT_CNT_IMP_RX_DROP ? "" : ",", port_cnt_names[i],
-		       (unsigned long)port_stat_read(&prt->q[0].cnt[i]));
-	printf("},\"tcp\":{");
-	for (int i = 0; i < TCP_CNT_MAX; i++)
-		printf("%s\"%s\":%lu", i ? "," : "", tcp_cnt_names[i],
-		       (unsigned long)tcp_stat_read(&ts->cnt[i]));
-	printf("}}\n");
-	fflush(stdout);
+	return echo_lcore_run(arg, &stop);
 }
 
 int
 main(int argc, char **argv)
 {
+	static struct echo_lcore lcs[STEER_LCORES_MAX];
+	struct echo_lcore *ls[STEER_LCORES_MAX];
+	struct rte_mempool *pools[STEER_LCORES_MAX] = {NULL};
+	unsigned int lcore_of[STEER_LCORES_MAX];
+	struct steer_set set = {0};
 	struct port_desc pd = {0};
-	struct net_params np;
-	struct tcp_params tp;
-	struct rte_mempool *pool;
-	struct net_iface *ifc;
-	struct tcp_stack *tcp;
-	struct lcore_ctx lc;
-	struct echo echo;
+	struct echo_lcore_params ep;
 	struct port prt;
 	struct opts o;
-	char name[RTE_ETH_NAME_MAX_LEN], err[256];
+	char name[RTE_ETH_NAME_MAX_LEN], err[256], rundir[PATH_MAX];
 	char **eargv, **eargv_mem;
-	int eargc, n;
-	uint64_t hz;
+	int eargc, n, rc = 1;
+	uint32_t nl = 0, ready = 0;
+	unsigned int lc;
+	bool port_up = false;
 
 	eargv = eargv_mem = eal_args_with_prefix(argc, argv, &eargc);
 	if (eargv == NULL)
@@ -326,93 +322,135 @@ main(int argc, char **argv)
 	n = rte_eal_init(eargc, eargv);
 	if (n < 0) {
 		fprintf(stderr, "msw-tcp-echo: EAL init failed: %s\n", rte_strerror(rte_errno));
+		free(eargv_mem);
 		return 1;
 	}
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	eargc -= n;
 	eargv += n;
 	eargv[0] = argv[0];
 	if (parse_opts(eargc, eargv, &o) != 0) {
-		rte_eal_cleanup();
-		return 2;
+		rc = 2;
+		goto out;
+	}
+	/* One echo worker per EAL lcore (-l): the main lcore is worker 0. */
+	lcore_of[nl++] = rte_get_main_lcore();
+	RTE_LCORE_FOREACH_WORKER(lc)
+	{
+		if (nl == STEER_LCORES_MAX) {
+			fprintf(stderr, "msw-tcp-echo: at most %u lcores\n", STEER_LCORES_MAX);
+			goto out;
+		}
+		lcore_of[nl++] = lc;
+	}
+	if (nl > PORT_MAX_QUEUES) {
+		fprintf(stderr, "msw-tcp-echo: at most %u lcores (port queues)\n", PORT_MAX_QUEUES);
+		goto out;
 	}
 	if (rte_eth_dev_count_avail() == 0 || rte_eth_dev_get_name_by_port(0, name) != 0) {
 		fprintf(stderr, "msw-tcp-echo: no ethdev port (give --vdev=net_tap0,iface=NAME)\n");
-		rte_eal_cleanup();
-		return 1;
+		goto out;
 	}
-	pool = rte_pktmbuf_pool_create("echo_pool", o.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-	                               (int)rte_socket_id());
-	if (pool == NULL) {
-		fprintf(stderr, "msw-tcp-echo: mempool of %u mbufs: %s\n", o.mbufs,
-		        rte_strerror(rte_errno));
-		rte_eal_cleanup();
-		return 1;
+	/* Hard per-lcore budget: each lcore allocates from its own pool of --mbufs. */
+	for (uint32_t i = 0; i < nl; i++) {
+		char pname[RTE_MEMPOOL_NAMESIZE];
+
+		snprintf(pname, sizeof(pname), "echo_pool_%u", i);
+		pools[i] =
+		        rte_pktmbuf_pool_create(pname, o.mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+		                                (int)rte_lcore_to_socket_id(lcore_of[i]));
+		if (pools[i] == NULL) {
+			fprintf(stderr, "msw-tcp-echo: mempool of %u mbufs for lcore %u: %s\n",
+			        o.mbufs, lcore_of[i], rte_strerror(rte_errno));
+			goto out;
+		}
+		pd.pools[i] = pools[i];
 	}
 	pd.name = name;
-	pd.nb_queues = 1;
-	pd.pools[0] = pool;
+	pd.nb_queues = (uint16_t)nl;
+	pd.rss = want_rss(0, nl);
 	pd.rx_impair = o.imp; /* the issue: applied independently on receive and on transmit */
 	pd.tx_impair = o.imp;
 	pd.seed = o.seed;
 	if (port_open(&prt, &pd, err, sizeof(err)) != 0) {
 		fprintf(stderr, "msw-tcp-echo: %s\n", err);
-		rte_eal_cleanup();
-		return 1;
+		goto out;
 	}
-	lc.q = &prt.q[0];
-	hz = rte_get_tsc_hz();
-	lc.now_us = clock_us(hz);
+	port_up = true;
+	memset(&ep, 0, sizeof(ep));
+	ep.n_lcores = nl;
+	ep.port = &prt;
+	ep.listen_port = o.port;
+	ep.idle_us = o.idle_us;
+	net_params_default(&ep.net);
+	ep.net.mac = prt.mac;
+	ep.net.ip = o.ip;
+	ep.net.prefix_len = o.prefix;
+	ep.net.gateway = o.gateway;
+	tcp_params_default(&ep.tcp);
+	ep.tcp.max_conns = o.max_conns;
+	ep.tcp.syn_backlog = o.syn_backlog;
+	ep.tcp.time_wait_ms = o.time_wait_ms;
+	ep.tcp.rto_min_ms = o.rto_min_ms;
+	ep.tcp.mbuf_reserve = o.mbufs / 16;
+	for (uint32_t i = 0; i < nl; i++) {
+		int e;
 
-	net_params_default(&np);
-	np.mac = prt.mac;
-	np.ip = o.ip;
-	np.prefix_len = o.prefix;
-	np.gateway = o.gateway;
-	ifc = net_iface_create(&np, pool, &port_ops, lc.q);
-	tcp_params_default(&tp);
-	tp.max_conns = o.max_conns;
-	tp.syn_backlog = o.syn_backlog;
-	tp.time_wait_ms = o.time_wait_ms;
-	tp.rto_min_ms = o.rto_min_ms;
-	tp.mbuf_reserve = o.mbufs / 16;
-	tcp = ifc != NULL ? tcp_stack_create(&tp, ifc, pool, lc.now_us) : NULL;
-	if (tcp == NULL || echo_init(&echo, tcp, &lc.now_us, o.max_conns) != 0 ||
-	    echo_listen(&echo, o.port) != 0) {
-		fprintf(stderr, "msw-tcp-echo: stack setup failed: %s\n", strerror(errno));
-		return 1;
+		ep.id = i;
+		ep.pool = pools[i];
+		ep.net.socket_id = (int)rte_lcore_to_socket_id(lcore_of[i]);
+		ls[i] = &lcs[i];
+		e = echo_lcore_init(&lcs[i], &ep, &set);
+		ready = i + 1;
+		if (e != 0) {
+			fprintf(stderr, "msw-tcp-echo: stack setup of lcore %u failed: %s\n",
+			        lcore_of[i], strerror(-e));
+			goto out;
+		}
 	}
+	fprintf(stderr, "msw-tcp-echo: %u lcore(s) on %s, %s\n", nl, name,
+	        nl == 1   ? "no steering"
+	        : prt.rss ? "RSS steering"
+	                  : "software steering");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
-	net_arp_announce(ifc);
-	net_flush(ifc);
-
-	while (!stop) {
-		struct rte_mbuf *pkts[BURST];
-		uint16_t got = port_rx_burst(lc.q, pkts, BURST);
-
-		lc.now_us = clock_us(hz);
-		for (uint16_t i = 0; i < got; i++)
-			net_rx(ifc, pkts[i], lc.now_us);
-		tcp_timers(tcp, lc.now_us);
-		net_tick(ifc, lc.now_us);
-		tcp_flush(tcp);
-		port_tx_burst(lc.q, NULL, 0); /* releases a packet held for reordering */
-		if (dump) {
-			dump = 0;
-			print_json(tcp, ifc, pool, &prt);
-			tcp_stack_dump(tcp, stderr, 16);
+	for (uint32_t i = 1; i < nl; i++)
+		if (rte_eal_remote_launch(lcore_main, &lcs[i], lcore_of[i]) != 0) {
+			fprintf(stderr, "msw-tcp-echo: cannot launch lcore %u\n", lcore_of[i]);
+			stop = 1;
+			rte_eal_mp_wait_lcore();
+			goto out;
 		}
-		if (got == 0 && o.idle_us != 0)
+	net_arp_announce(lcs[0].ifc);
+	net_flush(lcs[0].ifc);
+	while (!stop) {
+		if (echo_lcore_poll(&lcs[0]) == 0 && o.idle_us != 0)
 			usleep(o.idle_us); /* shared test machines; production polls */
+		if (dump) {
+			/* Counters of running lcores: single-writer, read untorn. */
+			dump = 0;
+			echo_lcore_print_json(stdout, ls, nl);
+			tcp_stack_dump(lcs[0].tcp, stderr, 16);
+		}
 	}
-	print_json(tcp, ifc, pool, &prt);
-	echo_fini(&echo);
-	tcp_stack_destroy(tcp);
-	net_iface_destroy(ifc);
-	port_close(&prt);
-	rte_mempool_free(pool);
+	rte_eal_mp_wait_lcore();
+	echo_lcore_print_json(stdout, ls, nl);
+	rc = 0;
+out:
+	for (uint32_t i = 0; i < ready; i++)
+		echo_lcore_fini(&lcs[i]);
+	if (port_up)
+		port_close(&prt);
+	for (uint32_t i = 0; i < nl; i++)
+		rte_mempool_free(pools[i]);
 	rte_eal_cleanup();
+	/*
+	 * With --no-shconf only the telemetry socket is left in it (removed at exit, after we
+	 * could rmdir): one directory per run would pile up otherwise.
+	 */
+	if (own_prefix)
+		remove_runtime_dir(rundir);
 	free(eargv_mem);
-	return 0;
+	return rc;
 }

@@ -80,6 +80,11 @@ struct mswctl_cmd {
 	const char *alias;    /* into argv; NULL when absent */
 	char accept_types[MSWCTL_ACCEPT_CAP];
 	uint32_t accept_types_len; /* 0 = absent: the data plane accepts anything */
+	char accept_wrapped_types[MSWCTL_ACCEPT_CAP];
+	uint32_t accept_wrapped_types_len; /* 0 = absent: wrapped types not checked */
+	uint8_t direction;                 /* enum msw_ctl_direction */
+	bool history;                      /* conf create / leg add: MSW_CTL_*_F_HISTORY */
+	bool no_anonymous;                 /* conf create: MSW_CTL_CONF_F_NO_ANONYMOUS */
 	bool anonymous;
 	uint8_t setup; /* enum msw_ctl_setup */
 	bool connect_set;

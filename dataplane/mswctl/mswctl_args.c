@@ -33,6 +33,10 @@ enum mswctl_opt_id {
 	O_INTERVAL,
 	O_COUNT,
 	O_CANCEL,
+	O_ACCEPT_WRAPPED,
+	O_DIRECTION,
+	O_HISTORY,
+	O_NO_ANONYMOUS,
 	O_MAX
 };
 
@@ -65,6 +69,10 @@ static const struct mswctl_opt_def mswctl_opts[O_MAX] = {
         [O_INTERVAL] = {"interval", true},
         [O_COUNT] = {"count", true},
         [O_CANCEL] = {"cancel", false},
+        [O_ACCEPT_WRAPPED] = {"accept-wrapped-types", true},
+        [O_DIRECTION] = {"direction", true},
+        [O_HISTORY] = {"history", false},
+        [O_NO_ANONYMOUS] = {"no-anonymous", false},
 };
 
 struct mswctl_verb_def {
@@ -79,17 +87,21 @@ struct mswctl_verb_def {
 static const struct mswctl_verb_def mswctl_verbs[MSWCTL_VERB_MAX] = {
         [MSWCTL_HELP] = {"help", NULL, NULL, 0, 0, "help | --help"},
         [MSWCTL_CONF_CREATE] = {"conf", "create", NULL, 1,
-                                OPT(O_MAX_LEGS) | OPT(O_MAX_SIZE) | OPT(O_CPIM),
+                                OPT(O_MAX_LEGS) | OPT(O_MAX_SIZE) | OPT(O_CPIM) | OPT(O_HISTORY) |
+                                        OPT(O_NO_ANONYMOUS),
                                 "conf create CONF_ID [--max-legs N] [--max-size BYTES] "
-                                "[--cpim wrap|required|off]"},
+                                "[--cpim wrap|required|off] [--history] [--no-anonymous]"},
         [MSWCTL_CONF_DELETE] = {"conf", "delete", "del", 1, 0, "conf delete CONF_ID"},
         [MSWCTL_CONF_LIST] = {"conf", "list", NULL, 0, OPT(O_JSON), "conf list [--json]"},
         [MSWCTL_LEG_ADD] = {"leg", "add", NULL, 1,
                             OPT(O_PATH) | OPT(O_IDENTITY) | OPT(O_ALIAS) | OPT(O_ANONYMOUS) |
                                     OPT(O_ACCEPT_TYPES) | OPT(O_MAX_SIZE) | OPT(O_SETUP) |
-                                    OPT(O_CONNECT),
+                                    OPT(O_CONNECT) | OPT(O_ACCEPT_WRAPPED) | OPT(O_DIRECTION) |
+                                    OPT(O_HISTORY),
                             "leg add CONF_ID --identity URI [--path URI[,URI...]] "
                             "[--alias NAME] [--anonymous] [--accept-types \"T1 T2\"] "
+                            "[--accept-wrapped-types \"T1 T2\"] "
+                            "[--direction sendrecv|sendonly|recvonly] [--history] "
                             "[--max-size BYTES] [--setup active|passive] [--connect IP:PORT]"},
         [MSWCTL_LEG_SET] = {"leg", "set", NULL, 2, OPT(O_PATH) | OPT(O_CONNECT),
                             "leg set CONF_ID LOCAL_SESSION_ID|LOCAL_URI [--path URI[,URI...]] "
@@ -563,10 +575,14 @@ mswctl_apply(struct mswctl_parser *p, struct mswctl_cmd *cmd, int id, const char
 	case O_ALL:
 	case O_ANONYMOUS:
 	case O_CANCEL:
+	case O_HISTORY:
+	case O_NO_ANONYMOUS:
 		cmd->json |= id == O_JSON;
 		cmd->all |= id == O_ALL;
 		cmd->anonymous |= id == O_ANONYMOUS;
 		cmd->cancel |= id == O_CANCEL;
+		cmd->history |= id == O_HISTORY;
+		cmd->no_anonymous |= id == O_NO_ANONYMOUS;
 		return 0;
 	case O_MAX_LEGS:
 		if (!mswctl_u32_range(val, 0, UINT32_MAX, &cmd->max_legs))
@@ -616,6 +632,22 @@ mswctl_apply(struct mswctl_parser *p, struct mswctl_cmd *cmd, int id, const char
 		return mswctl_list_opt(p, name, val, cmd->accept_types, &cmd->accept_types_len,
 		                       sizeof(cmd->accept_types), mswctl_media_type_ok,
 		                       "a media type (*, type/*, type/subtype)");
+	case O_ACCEPT_WRAPPED:
+		return mswctl_list_opt(p, name, val, cmd->accept_wrapped_types,
+		                       &cmd->accept_wrapped_types_len,
+		                       sizeof(cmd->accept_wrapped_types), mswctl_media_type_ok,
+		                       "a media type (*, type/*, type/subtype)");
+	case O_DIRECTION:
+		if (strcmp(val, "sendrecv") == 0)
+			cmd->direction = MSW_CTL_DIR_SENDRECV;
+		else if (strcmp(val, "sendonly") == 0)
+			cmd->direction = MSW_CTL_DIR_SENDONLY;
+		else if (strcmp(val, "recvonly") == 0)
+			cmd->direction = MSW_CTL_DIR_RECVONLY;
+		else
+			return mswctl_fail(
+			        p, "--direction: '%s' is not sendrecv, sendonly or recvonly", val);
+		return 0;
 	case O_SETUP:
 		if (strcmp(val, "active") == 0)
 			cmd->setup = MSW_CTL_SETUP_ACTIVE;

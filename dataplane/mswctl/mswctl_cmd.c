@@ -112,7 +112,12 @@ mswctl_err_status(struct mswctl_ctx *x, int rc)
 		return;
 	case EPERM:
 	case EACCES:
-		mswctl_err(x, "not permitted (the object belongs to another control client)");
+		if (v == MSWCTL_LEG_ADD && x->cmd->anonymous && rc == -EPERM)
+			mswctl_err(x, "not permitted (the conference does not allow anonymity, or "
+			              "belongs to another control client)");
+		else
+			mswctl_err(x,
+			           "not permitted (the object belongs to another control client)");
 		return;
 	case EBUSY:
 	case ESHUTDOWN:
@@ -360,6 +365,15 @@ mswctl_state_name(uint8_t s)
 }
 
 static const char *
+mswctl_direction_name(uint8_t d)
+{
+	return d == MSW_CTL_DIR_SENDONLY   ? "sendonly"
+	       : d == MSW_CTL_DIR_RECVONLY ? "recvonly"
+	       : d == MSW_CTL_DIR_SENDRECV ? "sendrecv"
+	                                   : "?";
+}
+
+static const char *
 mswctl_setup_name(uint8_t s)
 {
 	return s == MSW_CTL_SETUP_ACTIVE ? "active" : s == MSW_CTL_SETUP_PASSIVE ? "passive" : "?";
@@ -378,6 +392,8 @@ mswctl_conf_create(struct mswctl_ctx *x)
 	q.max_legs = x->cmd->max_legs;
 	q.max_size = x->cmd->max_size;
 	q.cpim_policy = x->cmd->cpim_policy;
+	q.flags = (uint8_t)((x->cmd->history ? MSW_CTL_CONF_F_HISTORY : 0) |
+	                    (x->cmd->no_anonymous ? MSW_CTL_CONF_F_NO_ANONYMOUS : 0));
 	rc = mswctl_call(x, MSW_CTL_CONF_CREATE, MSW_CTL_VER_CONF_CREATE, &q, sizeof(q), NULL, 0,
 	                 NULL);
 	if (rc != 0) {
@@ -425,6 +441,9 @@ mswctl_leg_add(struct mswctl_ctx *x)
 	struct ctl_msg m;
 	const void *uri;
 	int rc, len;
+	/* v2: "<accept-types>\n<accept-wrapped-types>" in the accept_types blob */
+	char accept[2 * MSWCTL_ACCEPT_CAP + 1];
+	uint32_t accept_len = 0;
 
 	memset(&q, 0, sizeof(q));
 	/* session_id_len 0: the data plane draws the session-id (RFC 4975 §14.1). */
@@ -432,6 +451,16 @@ mswctl_leg_add(struct mswctl_ctx *x)
 	q.max_size = cmd->max_size;
 	q.setup = cmd->setup;
 	q.anonymous = cmd->anonymous ? 1 : 0;
+	q.direction = cmd->direction;
+	q.flags = cmd->history ? MSW_CTL_LEG_F_HISTORY : 0;
+	memcpy(accept, cmd->accept_types, cmd->accept_types_len);
+	accept_len = cmd->accept_types_len;
+	if (cmd->accept_wrapped_types_len != 0) {
+		accept[accept_len++] = '\n';
+		memcpy(accept + accept_len, cmd->accept_wrapped_types,
+		       cmd->accept_wrapped_types_len);
+		accept_len += cmd->accept_wrapped_types_len;
+	}
 	if (cmd->connect_set)
 		q.connect = cmd->connect;
 	/* Absent texts are sent as no blob at all (reference gen 0), never as empty blobs. */
@@ -446,10 +475,10 @@ mswctl_leg_add(struct mswctl_ctx *x)
 		b[n++] = (struct ctl_blob_src){.data = cmd->alias,
 		                               .len = (uint32_t)strlen(cmd->alias),
 		                               .ref_off = offsetof(struct msw_ctl_leg_add, alias)};
-	if (cmd->accept_types_len != 0)
+	if (accept_len != 0)
 		b[n++] = (struct ctl_blob_src){
-		        .data = cmd->accept_types,
-		        .len = cmd->accept_types_len,
+		        .data = accept,
+		        .len = accept_len,
 		        .ref_off = offsetof(struct msw_ctl_leg_add, accept_types)};
 	rc = mswctl_call(x, MSW_CTL_LEG_ADD, MSW_CTL_VER_LEG_ADD, &q, sizeof(q), b, n, &m);
 	if (rc != 0) {
@@ -519,7 +548,7 @@ mswctl_leg_del(struct mswctl_ctx *x)
 struct mswctl_leg {
 	struct msw_ctl_leg_entry e;
 	char *text; /* the record's texts, in ABI order */
-	const char *sid, *uri, *path, *identity, *alias, *accept;
+	const char *sid, *uri, *path, *identity, *alias, *accept, *wrapped;
 };
 
 struct mswctl_conf {
@@ -653,7 +682,7 @@ mswctl_leg_copy(const uint8_t *p, uint32_t avail, struct mswctl_leg *g, uint32_t
 		return -EBADMSG;
 	memcpy(&g->e, p, sizeof(g->e));
 	texts = (uint32_t)e->session_id_len + e->local_uri_len + e->path_len + e->identity_len +
-	        e->alias_len + e->accept_types_len;
+	        e->alias_len + e->accept_types_len + e->accept_wrapped_types_len;
 	if (e->rec_len < sizeof(g->e) || e->rec_len % 8 != 0 || e->rec_len > avail ||
 	    texts > e->rec_len - sizeof(g->e))
 		return -EBADMSG;
@@ -674,6 +703,8 @@ mswctl_leg_copy(const uint8_t *p, uint32_t avail, struct mswctl_leg *g, uint32_t
 	g->alias = t;
 	t += e->alias_len;
 	g->accept = t;
+	t += e->accept_types_len;
+	g->wrapped = t;
 	*used = e->rec_len;
 	return 0;
 }
@@ -726,6 +757,10 @@ mswctl_leg_json(FILE *f, const struct mswctl_leg *g)
 	        mswctl_setup_name(e->setup));
 	fputs(",\"accept_types\":", f);
 	mswctl_json_list(f, g->accept, e->accept_types_len);
+	fputs(",\"accept_wrapped_types\":", f);
+	mswctl_json_list(f, g->wrapped, e->accept_wrapped_types_len);
+	fprintf(f, ",\"direction\":\"%s\",\"history\":%s", mswctl_direction_name(e->direction),
+	        e->flags & MSW_CTL_LEG_F_HISTORY ? "true" : "false");
 	fprintf(f, ",\"max_size\":%" PRIu64, e->max_size);
 	if (e->lcore == UINT32_MAX)
 		fputs(",\"lcore\":null}", f);
@@ -742,8 +777,10 @@ mswctl_conf_json(FILE *f, const struct mswctl_conf *c)
 	mswctl_json_str(f, c->e.conf.id, c->e.conf.len);
 	fprintf(f,
 	        ",\"max_legs\":%" PRIu32 ",\"n_legs\":%" PRIu32 ",\"max_size\":%" PRIu64
-	        ",\"cpim\":\"%s\",\"legs\":[",
-	        c->e.max_legs, c->e.n_legs, c->e.max_size, mswctl_cpim_name(c->e.cpim_policy));
+	        ",\"cpim\":\"%s\",\"history\":%s,\"anonymity\":%s,\"legs\":[",
+	        c->e.max_legs, c->e.n_legs, c->e.max_size, mswctl_cpim_name(c->e.cpim_policy),
+	        c->e.flags & MSW_CTL_CONF_F_HISTORY ? "true" : "false",
+	        c->e.flags & MSW_CTL_CONF_F_NO_ANONYMOUS ? "false" : "true");
 	for (j = 0; j < c->n_legs; j++) {
 		if (j != 0)
 			fputc(',', f);

@@ -113,6 +113,10 @@ enum sw_close_reason {
 #undef SW_CLOSE_ENUM
 	        SW_CLOSE_COUNT
 };
+/* The values are ABI (msw_ctl_ev_leg.reason, docs/ctl-abi.md): append, never renumber. */
+static_assert(SW_CLOSE_DELETED == 0 && SW_CLOSE_CONN_CLOSED == 1 && SW_CLOSE_PROTOCOL == 2 &&
+                      SW_CLOSE_SLOW == 3,
+              "ABI: msw_ctl_ev_leg.reason");
 
 /* Counters and drop reasons of an lcore, declared once in sw_counters.def. */
 enum sw_cnt {
@@ -138,6 +142,13 @@ struct sw_params {
 	uint64_t max_msg_bytes; /* default conference max-size */
 	uint32_t tx_timeout_ms; /* transaction timeout: no response -> 408 */
 	uint32_t final_report_timeout_ms; /* no success REPORT after the last ack -> 408 */
+	/*
+	 * FDR-06: a final-report document larger than this is split into several (together
+	 * every recipient exactly once). 0 = FDR_DOC_MAX (64 KiB, what common/fdr and the client
+	 * accept); otherwise 256..FDR_DOC_MAX. A single recipient that does not fit alone still
+	 * gets a document of its own up to FDR_DOC_MAX.
+	 */
+	uint32_t final_report_max_bytes;
 	enum sw_slow_policy slow_policy;
 	uint32_t n_lcores;           /* data-plane lcores, 1..SW_LCORES_MAX */
 	uint32_t max_xfer;           /* cross-lcore copies in flight per lcore */
@@ -171,39 +182,44 @@ struct sw_lcore *sw_engine_lcore(struct sw_engine *e, unsigned int i);
 
 /* ---- control commands (control thread) ---- */
 
-/* What CONF_CREATE lacks in the ABI (docs/switch.md "ABI gaps"). */
+/* What CONF_CREATE carries in blobs (resolved by the glue), plus a direct history switch. */
 struct sw_conf_opts {
 	struct msrp_span uri; /* conference URI, CPIM To of group messages; empty = derived */
-	bool history;         /* every message of the conference goes to the history event */
+	bool history;         /* same as MSW_CTL_CONF_F_HISTORY in c->flags */
 };
 
 /*
- * CONF_CREATE. c->max_size 0 = params default. opts NULL = defaults: the conference URI is
- * "sip:<id>@<our host>", no history.
- * Returns 0, -EEXIST, -EINVAL (bad id, policy, uri, max_legs > max_conf_legs) or -ENOMEM.
+ * CONF_CREATE. c->max_size 0 = params default. c->flags: MSW_CTL_CONF_F_SETTLED (EV_MSG_DONE
+ * again once settled), MSW_CTL_CONF_F_HISTORY (every message to the history event),
+ * MSW_CTL_CONF_F_NO_ANONYMOUS (anonymous LEG_ADD refused -EPERM). opts NULL = defaults: the
+ * conference URI is "sip:<id>@<our host>", no history unless the flag says so.
+ * Returns 0, -EEXIST, -EINVAL (bad id, policy, unknown flag, uri, max_legs > max_conf_legs)
+ * or -ENOMEM.
  */
 int sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *c,
                    const struct sw_conf_opts *opts);
 /* CONF_DEL: deletes the legs too (each as LEG_DEL). Returns 0 or -ENOENT. */
 int sw_conf_del(struct sw_engine *e, const struct msw_ctl_conf_id *id, uint64_t now_us);
 
-/*
- * What LEG_ADD carries once the blobs are resolved (msw_ctl_leg_add + its blobs), plus the
- * fields the ABI does not have yet (docs/switch.md "ABI gaps").
- */
+/* What LEG_ADD carries once the blobs are resolved (msw_ctl_leg_add v2 + its blobs). */
 struct sw_leg_params {
 	struct msw_ctl_conf_id conf;
 	struct msrp_span path;         /* remote To-Path: SP-separated MSRP URIs, relays first */
 	struct msrp_span identity;     /* SIP URI of the participant */
 	struct msrp_span alias;        /* display name / chat alias */
 	struct msrp_span accept_types; /* SP-separated media types, "*" and "type/ *" allowed */
-	uint64_t max_size;             /* a=max-size, 0 = none */
-	bool active;                   /* a=setup:active: we connect (RFC 6135) */
-	uint32_t lcore;                /* active legs: the lcore that dials */
+	/*
+	 * a=accept-wrapped-types (RFC 4975 §8.6): the types it takes inside message/cpim, in
+	 * addition to its accept-types. Empty = not given: the wrapped type is not checked.
+	 */
+	struct msrp_span accept_wrapped_types;
+	uint64_t max_size; /* a=max-size, 0 = none */
+	bool active;       /* a=setup:active: we connect (RFC 6135) */
+	uint32_t lcore;    /* active legs: the lcore that dials */
 	bool anonymous;
-	bool recv_only; /* a=recvonly from the participant's view: it never sends (ABI gap) */
-	bool send_only; /* a=sendonly: it receives nothing (ABI gap) */
-	bool history;   /* this participant's messages go to the history event (ABI gap) */
+	bool recv_only; /* a=recvonly from the participant's view: its SENDs get 403 */
+	bool send_only; /* a=sendonly: it receives nothing */
+	bool history;   /* this participant's messages go to the history event */
 	/*
 	 * Session-id to use instead of drawing one: a control plane replaying its legs into a
 	 * restarted data plane (the participants' SDP already carries it). Empty = draw.
@@ -218,7 +234,9 @@ struct sw_leg_params {
  * new member array. Writes the local URI into uri (cap bytes, NUL-terminated) and the
  * session-id into key. For an active leg, lcore lp->lcore connects when its sw_lcore_poll()
  * runs next. Returns 0, -ENOENT (no conference), -ENOSPC (conference or engine full, or the
- * lcore's control ring), -EINVAL (bad path/params/lcore) or -ENOBUFS (uri too small).
+ * lcore's control ring), -EPERM (anonymous leg in a conference created with
+ * MSW_CTL_CONF_F_NO_ANONYMOUS), -EINVAL (bad path/params/lcore, both recv_only and
+ * send_only) or -ENOBUFS (uri too small).
  */
 int sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_t cap,
                struct msw_ctl_leg_key *key);
@@ -258,14 +276,16 @@ struct sw_conf_info {
 	uint32_t max_legs, n_legs;
 	uint64_t max_size;
 	uint8_t cpim_policy;
+	uint8_t flags; /* MSW_CTL_CONF_F_* */
 };
 
 /* Views into the leg, valid until the control thread's next command or quiescent state. */
 struct sw_leg_info {
 	struct msw_ctl_leg_key key;
 	struct msrp_span local_uri, path, connect, identity, alias, accept_types;
+	struct msrp_span accept_wrapped_types;
 	uint64_t max_size;
-	bool active, anonymous;
+	bool active, anonymous, recv_only, send_only, history;
 	uint8_t state;  /* enum msw_ctl_leg_state */
 	uint32_t lcore; /* owner lcore when bound, UINT32_MAX otherwise */
 };

@@ -186,22 +186,31 @@ sw_cpim_msg_init(struct sw_lcore *lc, struct sw_msg *m, struct sw_leg *l,
 	return 0;
 }
 
-/* The form recipient q gets, or SW_VAR_COUNT when it accepts none (not-sent, 415). */
+/*
+ * The form recipient q gets, or SW_VAR_COUNT when it accepts none (not-sent, 415). A CPIM
+ * form also needs the encapsulated type in q's accept-wrapped-types (RFC 4975 §8.6): the
+ * sender's body type when we wrap, the CPIM Content-Type when the sender sent CPIM (unknown
+ * when its header block did not parse: not checked, the recipient judges it).
+ */
 uint8_t
 sw_cpim_variant_for(const struct sw_msg *m, const struct sw_leg *q, struct msrp_span mt)
 {
 	bool is_cpim = sw_span_caseeq(mt, sw_cpim_type);
 	const struct sw_var *plain = &m->var[SW_VAR_PLAIN];
+	struct msrp_span inner = is_cpim ? (plain->used ? sw_media_type((struct msrp_span){
+	                                                          plain->ctype, plain->ctype_len})
+	                                                : (struct msrp_span){NULL, 0})
+	                                 : mt;
+	bool inner_ok = inner.len == 0 || sw_leg_accepts_wrapped(q, inner);
 
-	if (m->var[SW_VAR_CPIM].used && sw_leg_accepts(q, sw_cpim_type))
+	if (m->var[SW_VAR_CPIM].used && sw_leg_accepts(q, sw_cpim_type) && inner_ok)
 		return SW_VAR_CPIM;
 	if (!m->var[SW_VAR_CPIM].used || !is_cpim) {
 		/* Plain sent as plain; CPIM whose From was fine goes as sent. */
-		if (sw_leg_accepts(q, mt))
+		if (sw_leg_accepts(q, mt) && (!is_cpim || inner_ok))
 			return SW_VAR_AS_SENT;
 	}
-	if (is_cpim && plain->used &&
-	    sw_leg_accepts(q, sw_media_type((struct msrp_span){plain->ctype, plain->ctype_len})))
+	if (is_cpim && plain->used && sw_leg_accepts(q, inner))
 		return SW_VAR_PLAIN;
 	return SW_VAR_COUNT;
 }

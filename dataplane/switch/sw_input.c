@@ -403,14 +403,12 @@ sw_span_caseeq(struct msrp_span a, struct msrp_span b)
 	return true;
 }
 
-/* RFC 4975 §8.6 accept-types: exact type, "type/ *" or "*". Empty list = anything. */
-bool
-sw_leg_accepts(const struct sw_leg *l, struct msrp_span mt)
+/* One media-type list entry of RFC 4975 §8.6 matched: exact type, "type/ *" or "*". */
+static bool
+sw_types_match(const struct msrp_span *types, unsigned int n, struct msrp_span mt)
 {
-	if (l->n_accept == 0)
-		return true;
-	for (unsigned int i = 0; i < l->n_accept; i++) {
-		struct msrp_span a = l->accept_type[i];
+	for (unsigned int i = 0; i < n; i++) {
+		struct msrp_span a = types[i];
 
 		if (a.len == 1 && a.p[0] == '*')
 			return true;
@@ -423,6 +421,25 @@ sw_leg_accepts(const struct sw_leg *l, struct msrp_span mt)
 			return true;
 	}
 	return false;
+}
+
+/* RFC 4975 §8.6 accept-types. Empty list = anything. */
+bool
+sw_leg_accepts(const struct sw_leg *l, struct msrp_span mt)
+{
+	return l->n_accept == 0 || sw_types_match(l->accept_type, l->n_accept, mt);
+}
+
+/*
+ * RFC 4975 §8.6: inside a wrapper (message/cpim) a recipient takes its accept-wrapped-types
+ * and its accept-types. Not given (n_wrapped 0) = not checked: the control plane did not
+ * pass the attribute (LEG_ADD v1), and refusing every wrapped message would be worse.
+ */
+bool
+sw_leg_accepts_wrapped(const struct sw_leg *l, struct msrp_span mt)
+{
+	return l->n_wrapped == 0 || sw_types_match(l->wrapped_type, l->n_wrapped, mt) ||
+	       sw_leg_accepts(l, mt);
 }
 
 static void
@@ -494,6 +511,7 @@ sw_msg_new(struct sw_lcore *lc, struct sw_leg *l, const struct msrp_frame *f, ui
 	memcpy(m->msgid, f->message_id.p, f->message_id.len);
 	m->msgid_len = (uint8_t)f->message_id.len;
 	m->sender_sr = f->success_report == MSRP_REPORT_YES;
+	m->sender_fr = f->failure_report != MSRP_REPORT_NO;
 	m->final_report = false;
 	m->complete = m->aborted = m->fr_timer_armed = false;
 	m->total = total;

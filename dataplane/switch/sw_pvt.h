@@ -88,6 +88,9 @@ struct sw_leg {
 	char accept[SW_ACCEPT_MAX];
 	struct msrp_span accept_type[SW_ACCEPT_N];
 	uint8_t n_accept;
+	uint8_t n_wrapped; /* 0: accept-wrapped-types not given, wrapped types not checked */
+	struct msrp_span wrapped_type[SW_ACCEPT_N];
+	char accept_wrapped[SW_ACCEPT_MAX];
 	bool active, anonymous, recv_only, send_only, history;
 	uint64_t max_size;
 	/* Owner-lcore state. lcore is read by every lcore (relaxed/acquire) to route copies. */
@@ -118,7 +121,10 @@ struct sw_conf {
 	uint32_t max_legs;
 	uint64_t max_size;
 	uint8_t cpim_policy;
+	bool settled_events; /* MSW_CTL_CONF_F_SETTLED: post EV_MSG_DONE|SETTLED */
 	bool history;
+	bool no_anonymous;      /* MSW_CTL_CONF_F_NO_ANONYMOUS: anonymity not allowed */
+	uint8_t flags;          /* MSW_CTL_CONF_F_* as created (listings) */
 	char uri[SW_IDENT_MAX]; /* conference URI: CPIM To of group messages */
 	uint16_t uri_len;
 	struct sw_members *members;
@@ -200,6 +206,7 @@ struct sw_msg {
 	uint8_t msgid_len;
 	bool final_report; /* CPIM Final-Report: yes (OMA 5.7.3) */
 	bool sender_sr;    /* sender's Success-Report: yes */
+	bool sender_fr;    /* sender's Failure-Report: absent, yes or partial (RFC 4975 §7.1.2) */
 	bool complete;     /* last chunk ('$') received */
 	bool aborted;      /* '#' received */
 	bool fr_timer_armed;
@@ -424,6 +431,7 @@ uint8_t sw_cpim_variant_for(const struct sw_msg *m, const struct sw_leg *q,
 struct msrp_span sw_media_type(struct msrp_span ct);
 bool sw_span_caseeq(struct msrp_span a, struct msrp_span b);
 bool sw_leg_accepts(const struct sw_leg *l, struct msrp_span mt);
+bool sw_leg_accepts_wrapped(const struct sw_leg *l, struct msrp_span mt);
 /* sw_rpt.c */
 void sw_msg_rcpt_outcome(struct sw_lcore *lc, uint32_t mi, uint32_t ri, uint8_t outcome,
                          uint16_t status, uint64_t now_us);

@@ -124,9 +124,101 @@ sw_fr_send_doc(struct sw_lcore *lc, const struct sw_msg *m, const struct sw_leg 
 		sw_cnt_add(lc, SW_CNT_TX_FINAL_REPORT, 1);
 }
 
+/*
+ * Failure REPORT to the sender (RFC 4975 §7.1.2; issue 5 "failure REPORTs per its
+ * Failure-Report"), once per message, when the message is settled without a final report:
+ * if the sender did not say Failure-Report: no and some recipient's outcome is not
+ * delivered, Status 000 <code> of the first such recipient in conference order (its error
+ * response or failure REPORT code, 408 timeout, 481 left / not connected, 413 / 415
+ * not-sent). The switch is the sender's endpoint: the hop response said the switch took the
+ * message; this says it did not reach everybody. Byte-Range: what the switch received.
+ */
+static void
+sw_report_failure(struct sw_lcore *lc, const struct sw_msg *m)
+{
+	struct sw_leg *s = sw_leg_deref(lc->e, m->sender);
+	const struct sw_rcpt *bad = NULL;
+	uint8_t tid[MSRP_ID_LEN], end[MSRP_BUILD_END_MAX];
+	const struct sw_leg_addr *sa;
+	struct msrp_build_req req;
+	const char *comment;
+	ssize_t hl, el;
+
+	if (!m->sender_fr || m->aborted || s == NULL || s->conn == SW_NONE ||
+	    atomic_load_explicit(&s->lcore, memory_order_relaxed) != lc->id)
+		return;
+	for (uint32_t r = 0; r < m->n_rcpt && bad == NULL; r++)
+		if (m->rcpt[r].outcome != FDR_OUTCOME_DELIVERED)
+			bad = &m->rcpt[r];
+	if (bad == NULL)
+		return;
+	sa = sw_leg_addr(s);
+	comment = msrp_status_comment(bad->status);
+	msrp_id_next(&lc->ids, tid, sizeof(tid));
+	req = (struct msrp_build_req){
+	        .method = {(const uint8_t *)"REPORT", 6},
+	        .tid = {tid, sizeof(tid)},
+	        .to_path = {(const uint8_t *)sa->path, sa->path_len},
+	        .from_path = {(const uint8_t *)s->uri, s->uri_len},
+	        .message_id = {m->msgid, m->msgid_len},
+	        .has_byte_range = true,
+	        .byte_range = {.start = 1,
+	                       .end = m->received,
+	                       .total = m->total,
+	                       .end_known = true,
+	                       .total_known = m->total != 0},
+	        .has_status = true,
+	        .status = {.ns = 0,
+	                   .code = bad->status,
+	                   .reason = {(const uint8_t *)comment, strlen(comment)}},
+	        .flag = MSRP_FLAG_END,
+	};
+	hl = msrp_build_req_head(&req, lc->head, sizeof(lc->head));
+	el = msrp_build_end(req.tid, false, MSRP_FLAG_END, end, sizeof(end));
+	if (hl < 0 || el < 0)
+		return;
+	struct sw_seg segs[2] = {{lc->head, (uint32_t)hl, NULL}, {end, (uint32_t)el, NULL}};
+
+	if (sw_send_frame(lc, s->conn, segs, 2) == 0)
+		sw_cnt_add(lc, SW_CNT_TX_FAILURE_REPORT, 1);
+}
+
 /* Document buffer: one per lcore, the largest report the parser side accepts. */
 static _Thread_local uint8_t sw_fr_doc[FDR_DOC_MAX];
-static _Thread_local struct fdr_recipient sw_fr_rcpt[1024];
+#define SW_FR_BATCH 1024u
+static _Thread_local struct fdr_recipient sw_fr_rcpt[SW_FR_BATCH];
+
+/*
+ * One document for recipients rc[0..*n): as many as fit the configured size (halving until
+ * it fits); *n is set to how many it covers. Returns its length, or < 0 when even one
+ * recipient cannot be written (never happens with SW_IDENT_MAX identities: skipped).
+ */
+static ssize_t
+sw_fr_build_one(const struct sw_lcore *lc, const struct sw_msg *m, struct fdr_recipient *rc,
+                uint32_t *n)
+{
+	uint32_t cap = lc->e->p.final_report_max_bytes != 0 ? lc->e->p.final_report_max_bytes
+	                                                    : FDR_DOC_MAX;
+	uint32_t take = *n;
+	struct fdr_report rep;
+	ssize_t len;
+
+	for (;;) {
+		rep = (struct fdr_report){
+		        .message_id = {m->msgid, m->msgid_len}, .rcpt = rc, .n_rcpt = take};
+		len = fdr_build(&rep, sw_fr_doc, cap);
+		if (len != -ENOSPC)
+			break;
+		if (take == 1) {
+			/* The limit is a split preference: one recipient always gets through. */
+			len = fdr_build(&rep, sw_fr_doc, sizeof(sw_fr_doc));
+			break;
+		}
+		take = (take + 1) / 2;
+	}
+	*n = take;
+	return len;
+}
 
 static void
 sw_final_report(struct sw_lcore *lc, uint32_t mi)
@@ -134,58 +226,57 @@ sw_final_report(struct sw_lcore *lc, uint32_t mi)
 	struct sw_engine *e = lc->e;
 	struct sw_msg *m = &lc->msgs[mi];
 	struct sw_leg *s = sw_leg_deref(e, m->sender);
-	struct fdr_report rep;
 	struct msw_ctl_ev_report ev;
-	uint32_t n = 0, start = 0;
-	ssize_t len = 0;
+	uint32_t r = 0;
 
-	if (s == NULL)
+	if (s == NULL || m->n_rcpt == 0)
 		return; /* the originator left: nobody to tell */
 	memset(&ev, 0, sizeof(ev));
-	for (uint32_t r = 0; r < m->n_rcpt && n < 1024; r++) {
-		struct sw_rcpt *rc = &m->rcpt[r];
-		struct sw_leg *q = &e->legs[rc->leg.idx];
-
-		/*
-		 * A leg that left keeps its identity bytes until its slot is reused by a later
-		 * LEG_ADD, which pops slots only after a grace period. Known limit: a message
-		 * outliving that reuse would name the new leg (docs/switch.md).
-		 */
-		sw_fr_rcpt[n++] = (struct fdr_recipient){
-		        .uri = sw_rcpt_name(q), .status = rc->status, .outcome = rc->outcome};
+	ev.leg.conf = s->conf->id;
+	memcpy(ev.leg.session_id, s->sid, SW_SID_LEN);
+	ev.leg.session_id_len = SW_SID_LEN;
+	memcpy(ev.message_id, m->msgid, m->msgid_len);
+	for (uint32_t i = 0; i < m->n_rcpt; i++) {
 		ev.recipients++;
-		ev.delivered += rc->outcome == FDR_OUTCOME_DELIVERED;
-		ev.failed += rc->outcome != FDR_OUTCOME_DELIVERED;
+		ev.delivered += m->rcpt[i].outcome == FDR_OUTCOME_DELIVERED;
 	}
-	if (n == 0)
-		return;
-	/* FDR-06: split into several documents when one does not fit; each recipient once. */
-	while (start < n) {
-		uint32_t take = n - start;
+	ev.failed = ev.recipients - ev.delivered;
+	ev.status = ev.failed == 0 ? 200 : 0;
+	/*
+	 * FDR-06: as many documents as needed, each a run of recipients in conference order,
+	 * together every recipient exactly once. Every event carries the message's totals and
+	 * one document as its detail.
+	 */
+	while (r < m->n_rcpt) {
+		uint32_t n = 0, done = 0;
 
-		for (;;) {
-			rep = (struct fdr_report){.message_id = {m->msgid, m->msgid_len},
-			                          .rcpt = &sw_fr_rcpt[start],
-			                          .n_rcpt = take};
-			len = fdr_build(&rep, sw_fr_doc, sizeof(sw_fr_doc));
-			if (len != -ENOSPC || take == 1)
-				break;
-			take = (take + 1) / 2;
+		for (; r + n < m->n_rcpt && n < SW_FR_BATCH; n++) {
+			const struct sw_rcpt *rc = &m->rcpt[r + n];
+			const struct sw_leg *q = &e->legs[rc->leg.idx];
+
+			/*
+			 * A leg that left keeps its identity bytes until its slot is reused by a
+			 * later LEG_ADD, which pops slots only after a grace period. Known limit:
+			 * a message outliving that reuse would name the new leg (docs/switch.md).
+			 */
+			sw_fr_rcpt[n] = (struct fdr_recipient){.uri = sw_rcpt_name(q),
+			                                       .status = rc->status,
+			                                       .outcome = rc->outcome};
 		}
-		if (len < 0)
-			return;
-		if (s->conn != SW_NONE &&
-		    atomic_load_explicit(&s->lcore, memory_order_relaxed) == lc->id)
-			sw_fr_send_doc(lc, m, s, sw_fr_doc, (size_t)len);
-		if (e->eops.final_report != NULL) {
-			ev.leg.conf = s->conf->id;
-			memcpy(ev.leg.session_id, s->sid, SW_SID_LEN);
-			ev.leg.session_id_len = SW_SID_LEN;
-			memcpy(ev.message_id, m->msgid, m->msgid_len);
-			ev.status = ev.failed == 0 ? 200 : 0;
-			e->eops.final_report(e->ectx, &ev, sw_fr_doc, (uint32_t)len);
+		while (done < n) {
+			uint32_t take = n - done;
+			ssize_t len = sw_fr_build_one(lc, m, &sw_fr_rcpt[done], &take);
+
+			done += take;
+			if (len < 0)
+				continue;
+			if (s->conn != SW_NONE &&
+			    atomic_load_explicit(&s->lcore, memory_order_relaxed) == lc->id)
+				sw_fr_send_doc(lc, m, s, sw_fr_doc, (size_t)len);
+			if (e->eops.final_report != NULL)
+				e->eops.final_report(e->ectx, &ev, sw_fr_doc, (uint32_t)len);
 		}
-		start += take;
+		r += n;
 	}
 }
 
@@ -194,6 +285,26 @@ sw_final_report(struct sw_lcore *lc, uint32_t mi)
  * aborted) and every recipient has an outcome; without a final report, a recipient whose
  * every chunk was answered 200 counts as delivered (its REPORTs are not asked for).
  */
+/* MSW_CTL_CONF_F_SETTLED: tell the control plane every recipient is done with m. */
+static void
+sw_ev_msg_settled(struct sw_lcore *lc, const struct sw_msg *m)
+{
+	struct sw_engine *e = lc->e;
+	const struct sw_leg *s = sw_leg_deref(e, m->sender);
+	struct msw_ctl_ev_msg ev;
+
+	if (e->eops.msg_done == NULL || s == NULL || !s->conf->settled_events)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.leg.conf = s->conf->id;
+	memcpy(ev.leg.session_id, s->sid, SW_SID_LEN);
+	ev.leg.session_id_len = SW_SID_LEN;
+	memcpy(ev.message_id, m->msgid, m->msgid_len);
+	ev.msg_len = m->received;
+	ev.msg_flags = MSW_CTL_MSG_F_SETTLED;
+	e->eops.msg_done(e->ectx, &ev);
+}
+
 void
 sw_msg_check_done(struct sw_lcore *lc, uint32_t mi, uint64_t now_us)
 {
@@ -209,12 +320,13 @@ sw_msg_check_done(struct sw_lcore *lc, uint32_t mi, uint64_t now_us)
 			return;
 		}
 		sw_final_report(lc, mi);
+		sw_ev_msg_settled(lc, m);
 		sw_msg_free(lc, mi);
 		return;
 	}
 	if (m->inflight_total > 0)
 		return;
-	/* Counters only: every chunk was answered; 200s to all of them = delivered. */
+	/* Every chunk was answered; 200s to all of them = delivered. */
 	for (uint32_t r = 0; r < m->n_rcpt && m->n_open > 0; r++) {
 		struct sw_rcpt *rc = &m->rcpt[r];
 
@@ -226,6 +338,8 @@ sw_msg_check_done(struct sw_lcore *lc, uint32_t mi, uint64_t now_us)
 		m->n_open--;
 		sw_cnt_add(lc, SW_CNT_RCPT_DELIVERED, 1);
 	}
+	sw_report_failure(lc, m);
+	sw_ev_msg_settled(lc, m);
 	sw_msg_free(lc, mi);
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fdr/fdr.h"
 #include "switch/sw_pvt.h"
 
 void
@@ -27,6 +28,7 @@ sw_params_default(struct sw_params *p)
 	        .max_msg_bytes = 16u * 1024u * 1024u,
 	        .tx_timeout_ms = 30000,
 	        .final_report_timeout_ms = 30000,
+	        .final_report_max_bytes = 0, /* FDR_DOC_MAX */
 	        .slow_policy = SW_SLOW_DROP,
 	        .n_lcores = 1,
 	        .max_xfer = 4096,
@@ -165,7 +167,8 @@ sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc,
 	struct cds_lfht_node *n;
 
 	if (!msw_ctl_conf_id_valid(cc->conf.id, cc->conf.len) ||
-	    cc->cpim_policy > MSW_CTL_CPIM_OFF || cc->max_legs > e->p.max_conf_legs)
+	    cc->cpim_policy > MSW_CTL_CPIM_OFF || cc->max_legs > e->p.max_conf_legs ||
+	    (cc->flags & ~MSW_CTL_CONF_F_ALL) != 0)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -174,7 +177,10 @@ sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc,
 	c->max_legs = cc->max_legs != 0 ? cc->max_legs : e->p.max_conf_legs;
 	c->max_size = cc->max_size != 0 ? cc->max_size : e->p.max_msg_bytes;
 	c->cpim_policy = cc->cpim_policy;
-	c->history = opts != NULL && opts->history;
+	c->settled_events = (cc->flags & MSW_CTL_CONF_F_SETTLED) != 0;
+	c->history = (opts != NULL && opts->history) || (cc->flags & MSW_CTL_CONF_F_HISTORY) != 0;
+	c->no_anonymous = (cc->flags & MSW_CTL_CONF_F_NO_ANONYMOUS) != 0;
+	c->flags = (uint8_t)(cc->flags | (c->history ? MSW_CTL_CONF_F_HISTORY : 0));
 	if (uri.len > 0) {
 		if (uri.len >= sizeof(c->uri) || memchr(uri.p, ' ', uri.len) != NULL ||
 		    memchr(uri.p, '>', uri.len) != NULL) {
@@ -361,18 +367,45 @@ sw_sid_valid(struct msrp_span sid)
 	return true;
 }
 
+/*
+ * Copy an SP-separated media-type list (RFC 4975 §8.6 accept-types / accept-wrapped-types)
+ * into buf and point types[] at its entries. Returns false if it is too long or has more
+ * than SW_ACCEPT_N entries.
+ */
+static bool
+sw_types_copy(char *buf, size_t cap, struct msrp_span *types, uint8_t *n, struct msrp_span in)
+{
+	uint16_t len;
+	struct msrp_span rest, t;
+
+	*n = 0;
+	if (!sw_copy_span(buf, cap, &len, in))
+		return false;
+	rest = (struct msrp_span){(const uint8_t *)buf, len};
+	while (msrp_path_next(&rest, &t)) {
+		if (*n == SW_ACCEPT_N)
+			return false;
+		types[(*n)++] = t;
+	}
+	return true;
+}
+
 int
 sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_t cap,
            struct msw_ctl_leg_key *key)
 {
 	struct sw_conf *c = sw_conf_lookup(e, &lp->conf);
 	struct sw_leg *l;
-	uint16_t acc_len;
 	uint32_t idx;
 	int rc;
 
 	if (c == NULL)
 		return -ENOENT;
+	/* OMA SIMPLE IM policy "anonymity allowed" = no: the focus must not admit it. */
+	if (lp->anonymous && c->no_anonymous)
+		return -EPERM;
+	if (lp->recv_only && lp->send_only)
+		return -EINVAL; /* a=inactive is not a participant of the message session */
 	/* An active leg may be added before its path is known (dial-out, LEG_SET later). */
 	if (!(lp->active && lp->path.len == 0) && !sw_path_valid(lp->path))
 		return -EINVAL;
@@ -385,21 +418,12 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 	l->conf = c;
 	if (!sw_copy_span(l->identity, sizeof(l->identity), &l->identity_len, lp->identity) ||
 	    !sw_copy_span(l->alias, sizeof(l->alias), &l->alias_len, lp->alias) ||
-	    !sw_copy_span(l->accept, sizeof(l->accept), &acc_len, lp->accept_types)) {
+	    !sw_types_copy(l->accept, sizeof(l->accept), l->accept_type, &l->n_accept,
+	                   lp->accept_types) ||
+	    !sw_types_copy(l->accept_wrapped, sizeof(l->accept_wrapped), l->wrapped_type,
+	                   &l->n_wrapped, lp->accept_wrapped_types)) {
 		rc = -EINVAL;
 		goto undo;
-	}
-	l->n_accept = 0;
-	{
-		struct msrp_span rest = {(const uint8_t *)l->accept, acc_len}, t;
-
-		while (msrp_path_next(&rest, &t)) {
-			if (l->n_accept == SW_ACCEPT_N) {
-				rc = -EINVAL;
-				goto undo;
-			}
-			l->accept_type[l->n_accept++] = t;
-		}
 	}
 	l->max_size = lp->max_size;
 	l->active = lp->active;
@@ -480,8 +504,21 @@ sw_leg_set(struct sw_engine *e, const struct msw_ctl_leg_key *key,
 	if (l == NULL || l->conf->id.len != key->conf.len ||
 	    memcmp(l->conf->id.id, key->conf.id, key->conf.len) != 0)
 		return -ENOENT;
-	if (sp->what == 0 || (sp->what & ~(MSW_CTL_LEG_SET_PATH | MSW_CTL_LEG_SET_CONNECT)) != 0)
+	if (sp->what == 0 || (sp->what & ~(MSW_CTL_LEG_SET_PATH | MSW_CTL_LEG_SET_CONNECT |
+	                                   MSW_CTL_LEG_SET_PASSIVE)) != 0)
 		return -EINVAL;
+	if (sp->what & MSW_CTL_LEG_SET_PASSIVE) {
+		/*
+		 * Only before the first connect: nothing was posted to an lcore yet (an active
+		 * leg connects once it has a path), so no lcore reads these fields now.
+		 */
+		if (!l->active ||
+		    atomic_load_explicit(&l->lcore, memory_order_acquire) != SW_NONE ||
+		    l->addr[l->addr_cur & 1u].path_len > 0)
+			return l->active ? -EBUSY : 0;
+		l->active = false;
+		l->connect_pending = false;
+	}
 	/* A leg must keep a path unless it is an active leg still waiting to dial. */
 	if ((sp->what & MSW_CTL_LEG_SET_PATH) && sp->path.len == 0)
 		return -EINVAL;
@@ -612,7 +649,9 @@ sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops,
 	    p->max_conf_legs < 2 || p->max_conns == 0 || p->max_msgs == 0 || p->max_tx == 0 ||
 	    p->rechunk_bytes < 16 || p->local_authority == NULL || p->n_lcores == 0 ||
 	    p->max_header_bytes < 256 || p->max_chunk_bytes == 0 || p->n_lcores > SW_LCORES_MAX ||
-	    p->max_xfer == 0 || strlen(p->local_authority) >= SW_URI_MAX - SW_SID_LEN - 16) {
+	    p->max_xfer == 0 || strlen(p->local_authority) >= SW_URI_MAX - SW_SID_LEN - 16 ||
+	    (p->final_report_max_bytes != 0 &&
+	     (p->final_report_max_bytes < 256 || p->final_report_max_bytes > FDR_DOC_MAX))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -766,6 +805,7 @@ sw_conf_info_fill(const struct sw_conf *c, struct sw_conf_info *ci)
 	ci->n_legs = m != NULL ? m->n : 0;
 	ci->max_size = c->max_size;
 	ci->cpim_policy = c->cpim_policy;
+	ci->flags = c->flags;
 }
 
 int
@@ -806,9 +846,17 @@ sw_leg_info_fill(const struct sw_leg *l, struct sw_leg_info *li)
 	for (uint8_t i = 0; i < l->n_accept; i++)
 		li->accept_types.len = (size_t)(l->accept_type[i].p + l->accept_type[i].len -
 		                                (const uint8_t *)l->accept);
+	li->accept_wrapped_types = (struct msrp_span){(const uint8_t *)l->accept_wrapped, 0};
+	for (uint8_t i = 0; i < l->n_wrapped; i++)
+		li->accept_wrapped_types.len =
+		        (size_t)(l->wrapped_type[i].p + l->wrapped_type[i].len -
+		                 (const uint8_t *)l->accept_wrapped);
 	li->max_size = l->max_size;
 	li->active = l->active;
 	li->anonymous = l->anonymous;
+	li->recv_only = l->recv_only;
+	li->send_only = l->send_only;
+	li->history = l->history;
 	li->state = atomic_load_explicit(&l->state, memory_order_relaxed);
 	li->lcore = lcore == SW_NONE ? UINT32_MAX : lcore;
 }

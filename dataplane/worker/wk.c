@@ -81,8 +81,8 @@ struct wk {
 	uint64_t next_pub_us, next_scan_us;
 	uint32_t iter, idle_n, idle_cap_us;
 	bool accepting;
-	struct rte_ring *handoff; /* packets of this worker's flows received elsewhere (MP/SC) */
-	struct rte_ring *xctl;    /* pause/resume of this worker's senders from others (MP/SC) */
+	struct steer *steer;   /* flows of this worker, hand-off ring (dataplane/steer) */
+	struct rte_ring *xctl; /* pause/resume of this worker's senders from others (MP/SC) */
 	struct rte_ring *evt_ring;
 	struct rte_mempool *evt_pool, *evt_big_pool;
 	uint64_t cnt[WK_CNT_MAX];
@@ -108,7 +108,19 @@ wk_gauge(struct wk *w, enum wk_cnt id, uint64_t v)
 uint64_t
 wk_counter(const struct wk *w, enum wk_cnt id)
 {
-	return __atomic_load_n(&w->cnt[id], __ATOMIC_RELAXED);
+	/* The steering counters live in the steer library; published under wk_ names. */
+	switch (id) {
+	case WK_CNT_HANDOFF_TX:
+		return steer_counter(w->steer, STEER_CNT_HANDOFF_TX);
+	case WK_CNT_HANDOFF_RX:
+		return steer_counter(w->steer, STEER_CNT_HANDOFF_RX);
+	case WK_CNT_HANDOFF_DROP:
+		return steer_counter(w->steer, STEER_CNT_HANDOFF_DROP);
+	case WK_CNT_ARP_FANOUT:
+		return steer_counter(w->steer, STEER_CNT_ARP_FANOUT);
+	default:
+		return __atomic_load_n(&w->cnt[id], __ATOMIC_RELAXED);
+	}
 }
 
 static uint64_t
@@ -1107,115 +1119,6 @@ wk_reap(struct wk *w)
 	}
 }
 
-/* ---- flow steering ---- */
-
-uint32_t
-wk_flow_owner(uint32_t remote_ip, uint16_t remote_port, uint16_t local_port, uint32_t n_workers)
-{
-	/* A multiplicative mix of the tuple: cheap, and the same on every worker. */
-	uint64_t h = ((uint64_t)remote_ip << 32 | (uint32_t)remote_port << 16 | local_port) *
-	             0x9e3779b97f4a7c15ull;
-
-	return n_workers <= 1 ? 0 : (uint32_t)((h >> 32) % n_workers);
-}
-
-static bool
-wk_port_filter(void *ctx, const struct tcp_tuple *t)
-{
-	struct wk *w = ctx;
-
-	if (w->p.handoff)
-		return wk_flow_owner(t->remote_ip, t->remote_port, t->local_port, w->p.n_workers) ==
-		       w->p.id;
-	/* The returning packets as the NIC sees them: src = the peer. */
-	return port_rss_lands_on(w->p.rss_port, t->remote_ip, t->local_ip, t->remote_port,
-	                         t->local_port, (uint16_t)w->p.id);
-}
-
-/*
- * Owner of a received frame: a TCP segment's flow owner, WK_NONE for ARP (every worker keeps
- * its own cache), or this worker for anything else (ICMP, fragments, garbage: handled or
- * dropped and counted here).
- */
-static uint32_t
-wk_pkt_owner(const struct wk *w, const struct rte_mbuf *m)
-{
-	const struct rte_ether_hdr *eh;
-	const struct rte_ipv4_hdr *ip;
-	const uint16_t *ports;
-	uint32_t l3 = sizeof(*eh), ihl;
-
-	if (m->data_len < l3 + sizeof(*ip))
-		return rte_pktmbuf_data_len(m) >= l3 &&
-		                       rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)
-		                                       ->ether_type ==
-		                               rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)
-		               ? WK_NONE
-		               : w->p.id;
-	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
-		return WK_NONE;
-	if (eh->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
-		return w->p.id;
-	ip = (const struct rte_ipv4_hdr *)(eh + 1);
-	ihl = (uint32_t)(ip->version_ihl & 0xf) * 4;
-	if (ip->next_proto_id != IPPROTO_TCP || ihl < sizeof(*ip) || m->data_len < l3 + ihl + 4 ||
-	    (ip->fragment_offset &
-	     rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG)))
-		return w->p.id;
-	ports = (const uint16_t *)((const uint8_t *)ip + ihl);
-	return wk_flow_owner(rte_be_to_cpu_32(ip->src_addr), rte_be_to_cpu_16(ports[0]),
-	                     rte_be_to_cpu_16(ports[1]), w->p.n_workers);
-}
-
-static void
-wk_handoff_to(struct wk *w, uint32_t owner, struct rte_mbuf *m)
-{
-	struct wk *o = w->set->w[owner];
-
-	if (rte_ring_mp_enqueue(o->handoff, m) != 0) {
-		rte_pktmbuf_free(m);
-		wk_cnt_add(w, WK_CNT_HANDOFF_DROP, 1);
-		return;
-	}
-	wk_cnt_add(w, WK_CNT_HANDOFF_TX, 1);
-}
-
-/* Steers a received burst: own packets to the stack, others to their owners' rings. */
-static void
-wk_steer(struct wk *w, struct rte_mbuf **pkts, uint16_t n)
-{
-	for (uint16_t i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		uint32_t owner = wk_pkt_owner(w, m);
-
-		if (owner == WK_NONE) {
-			/*
-			 * ARP: each worker's cache learns it (each also answers a request: the
-			 * duplicate replies are identical and harmless).
-			 */
-			for (uint32_t k = 0; k < w->p.n_workers; k++) {
-				struct rte_mbuf *c;
-
-				if (k == w->p.id)
-					continue;
-				c = rte_pktmbuf_copy(m, w->p.pool, 0, UINT32_MAX);
-				if (c == NULL) {
-					wk_cnt_add(w, WK_CNT_HANDOFF_DROP, 1);
-					continue;
-				}
-				wk_handoff_to(w, k, c);
-			}
-			wk_cnt_add(w, WK_CNT_ARP_FANOUT, 1);
-			net_rx(w->ifc, m, w->now_us);
-		} else if (owner != w->p.id) {
-			wk_handoff_to(w, owner, m);
-		} else {
-			net_rx(w->ifc, m, w->now_us);
-		}
-	}
-}
-
 /* ---- loop ---- */
 
 unsigned int
@@ -1229,13 +1132,14 @@ wk_poll(struct wk *w)
 		for (uint16_t i = 0; i < got; i++)
 			net_rx(w->ifc, pkts[i], w->now_us);
 	} else {
-		unsigned int h;
+		/* Own flows and ARP here, the others' flows to their rings (dataplane/steer). */
+		uint16_t mine = steer_rx(w->steer, pkts, got), h;
 
-		wk_steer(w, pkts, got);
-		h = rte_ring_sc_dequeue_burst(w->handoff, (void **)pkts, WK_BURST, NULL);
-		for (unsigned int i = 0; i < h; i++)
+		for (uint16_t i = 0; i < mine; i++)
 			net_rx(w->ifc, pkts[i], w->now_us);
-		wk_cnt_add(w, WK_CNT_HANDOFF_RX, h);
+		h = steer_handoff_rx(w->steer, pkts, WK_BURST);
+		for (uint16_t i = 0; i < h; i++)
+			net_rx(w->ifc, pkts[i], w->now_us);
 		got = (uint16_t)(got + h);
 	}
 	if (got > 0)
@@ -1388,11 +1292,20 @@ wk_create(const struct wk_params *p, struct wk_set *set)
 	w->xctl = rte_ring_create(name, 4096, (int)rte_socket_id(), RING_F_SC_DEQ);
 	if (w->xctl == NULL)
 		goto nomem;
-	if (p->handoff) {
-		snprintf(name, sizeof(name), "wk_hand_%u", p->id);
-		w->handoff = rte_ring_create(name, 4096, (int)rte_socket_id(), RING_F_SC_DEQ);
-		if (w->handoff == NULL)
-			goto nomem;
+	if (p->handoff || p->rss_port != NULL) {
+		struct steer_params sp = {
+		        .id = p->id,
+		        .n_lcores = p->n_workers,
+		        .rss_port = p->rss_port,
+		        .handoff = p->handoff,
+		        .pool = p->pool,
+		        .ring_size = 4096,
+		        .name = "wk",
+		};
+
+		w->steer = steer_create(&sp, &set->steer);
+		if (w->steer == NULL)
+			goto fail;
 	}
 	/*
 	 * A sender's unacknowledged window is what can still arrive after it is paused, and
@@ -1421,8 +1334,8 @@ wk_create(const struct wk_params *p, struct wk_set *set)
 	w->tcp = tcp_stack_create(&w->p.tcp, w->ifc, p->pool, w->now_us);
 	if (w->tcp == NULL)
 		goto fail;
-	if (p->n_workers > 1)
-		tcp_set_port_filter(w->tcp, wk_port_filter, w);
+	if (w->steer != NULL)
+		steer_attach_tcp(w->steer, w->tcp);
 	if (tcp_listen(w->tcp, p->msrp_port, &wk_tcp_ops, w) != 0) {
 		errno = EADDRINUSE;
 		goto fail;
@@ -1454,10 +1367,7 @@ wk_destroy(struct wk *w)
 	if (w->evt_ring != NULL)
 		while (rte_ring_sc_dequeue(w->evt_ring, &obj) == 0)
 			rte_mempool_put(((struct wk_evt *)obj)->pool, obj);
-	if (w->handoff != NULL)
-		while (rte_ring_sc_dequeue(w->handoff, &obj) == 0)
-			rte_pktmbuf_free(obj);
-	rte_ring_free(w->handoff);
+	steer_destroy(w->steer);
 	rte_ring_free(w->xctl);
 	tcp_stack_destroy(w->tcp);
 	net_iface_destroy(w->ifc);

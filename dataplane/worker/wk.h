@@ -34,6 +34,7 @@
 #include "msw/msw_ctl_abi.h"
 #include "net/net.h"
 #include "port/port.h"
+#include "steer/steer.h"
 #include "switch/sw.h"
 #include "tcp/tcp.h"
 
@@ -84,9 +85,9 @@ struct wk_params {
 	 *  - rss_port set: the NIC spreads flows by RSS; active opens pick a source port whose
 	 *    RSS hash lands on this worker (port_rss_lands_on);
 	 *  - handoff (ports that cannot steer, e.g. net_tap): every worker computes the owner of
-	 *    each received TCP packet with wk_flow_owner() and passes packets of other workers'
-	 *    flows over their hand-off rings; ARP goes to every worker; active opens pick a
-	 *    source port the same function gives to this worker.
+	 *    each received TCP packet with steer_flow_owner() and passes packets of other
+	 *    workers' flows over their hand-off rings; ARP goes to every worker; active opens
+	 *    pick a source port the same function gives to this worker (dataplane/steer).
 	 */
 	const struct port *rss_port;
 	bool handoff;
@@ -120,6 +121,7 @@ struct wk;
 struct wk_set {
 	struct wk *w[SW_LCORES_MAX];
 	uint32_t n;
+	struct steer_set steer; /* the workers' flow steering (hand-off rings) */
 	wk_evt_direct_fn *direct;
 	void *direct_arg;
 };
@@ -165,10 +167,6 @@ uint32_t wk_counter_names(const char **names, char (*buf)[32], uint32_t cap);
 /* Writes the current values into the shm row (also done by wk_poll every millisecond). */
 void wk_publish(struct wk *w);
 uint64_t wk_counter(const struct wk *w, enum wk_cnt id);
-
-/* Owner worker of a TCP flow under software steering (remote = the peer). */
-uint32_t wk_flow_owner(uint32_t remote_ip, uint16_t remote_port, uint16_t local_port,
-                       uint32_t n_workers);
 
 /* Diagnostics for the JSON/telemetry views. */
 struct tcp_stack *wk_tcp(struct wk *w);

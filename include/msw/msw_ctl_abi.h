@@ -448,12 +448,30 @@ struct msw_ctl_conf_create {
 	uint32_t max_legs;
 	uint32_t max_size;   /* largest message in bytes, 0 = data-plane default */
 	uint8_t cpim_policy; /* enum msw_ctl_cpim_policy */
-	uint8_t cc_pad[7];
+	uint8_t flags;       /* MSW_CTL_CONF_F_* (0 from clients that predate them) */
+	uint8_t cc_pad[6];
 	struct msw_ctl_blob_ref uri; /* v2: conference URI, class CTL; len 0 = derived */
 };
 #define MSW_CTL_CONF_CREATE_V1_LEN 88u
+/*
+ * Report each message's settlement: when every recipient answered (or failed) every chunk of
+ * it, the data plane posts EV_MSG_DONE again with MSW_CTL_MSG_F_SETTLED. Large message mode
+ * (OMA 4.2.1, LMM-07/08) tears the session down then; other conferences do not pay for it.
+ */
+#define MSW_CTL_CONF_F_SETTLED 0x1
+/* Every message of the conference goes to the control plane as EV_HISTORY (conversation
+ * history of the whole conference, OMA SIMPLE IM 5.8). */
+#define MSW_CTL_CONF_F_HISTORY 0x2
+/*
+ * The conference forbids anonymity (policy "anonymity allowed" = no): a LEG_ADD with
+ * anonymous = 1 is refused -EPERM. Absent (0, also from older clients) = allowed.
+ */
+#define MSW_CTL_CONF_F_NO_ANONYMOUS 0x4
+#define MSW_CTL_CONF_F_ALL                                                                         \
+	(MSW_CTL_CONF_F_SETTLED | MSW_CTL_CONF_F_HISTORY | MSW_CTL_CONF_F_NO_ANONYMOUS)
 MSW_CTL_ASSERT_PAYLOAD(msw_ctl_conf_create);
 static_assert(offsetof(struct msw_ctl_conf_create, max_legs) == 72, "ABI");
+static_assert(offsetof(struct msw_ctl_conf_create, flags) == 81, "ABI");
 static_assert(offsetof(struct msw_ctl_conf_create, uri) == MSW_CTL_CONF_CREATE_V1_LEN, "ABI");
 
 /* CONF_DEL (v1). */
@@ -496,8 +514,10 @@ struct msw_ctl_conf_entry {
 	uint32_t n_legs;   /* current members */
 	uint64_t max_size; /* largest message in bytes (the default applied when created with 0) */
 	uint8_t cpim_policy;
-	uint8_t ce_pad[7];
+	uint8_t flags; /* MSW_CTL_CONF_F_* it was created with */
+	uint8_t ce_pad[6];
 };
+static_assert(offsetof(struct msw_ctl_conf_entry, flags) == 89, "ABI");
 static_assert(sizeof(struct msw_ctl_conf_entry) == 96, "ABI");
 
 enum msw_ctl_leg_state {
@@ -509,15 +529,17 @@ enum msw_ctl_leg_state {
 /*
  * LEG_LIST entries (v1): the reply's blob holds count variable-size records, each a struct
  * msw_ctl_leg_entry followed by its texts (not NUL-terminated) in this order: session-id,
- * local URI, path (SP-separated URIs), identity, alias, accept-types; then zero padding to
- * rec_len, a multiple of 8. Paging: cursor = members already returned.
+ * local URI, path (SP-separated URIs), identity, alias, accept-types, accept-wrapped-types;
+ * then zero padding to rec_len, a multiple of 8. Paging: cursor = members already returned.
  */
 struct msw_ctl_leg_entry {
 	uint16_t rec_len;
 	uint8_t state;     /* enum msw_ctl_leg_state */
 	uint8_t setup;     /* enum msw_ctl_setup */
 	uint8_t anonymous; /* 1: identity hidden from the others */
-	uint8_t le_pad[3];
+	uint8_t direction; /* enum msw_ctl_direction */
+	uint8_t flags;     /* MSW_CTL_LEG_F_* */
+	uint8_t le_pad[1];
 	uint32_t lcore; /* owner lcore when bound, UINT32_MAX otherwise */
 	uint32_t le_rsv;
 	uint64_t max_size; /* 0 = none */
@@ -527,25 +549,53 @@ struct msw_ctl_leg_entry {
 	uint16_t identity_len;
 	uint16_t alias_len;
 	uint16_t accept_types_len;
-	uint32_t le_rsv2;
+	uint16_t accept_wrapped_types_len; /* text after accept-types (0 = none given) */
+	uint16_t le_rsv2;
 };
+static_assert(offsetof(struct msw_ctl_leg_entry, direction) == 5, "ABI");
+static_assert(offsetof(struct msw_ctl_leg_entry, accept_wrapped_types_len) == 36, "ABI");
 static_assert(sizeof(struct msw_ctl_leg_entry) == 40, "ABI");
 
-/* LEG_ADD (v1). Blobs are in the slot's client->dp area, class CTL. */
-#define MSW_CTL_VER_LEG_ADD 1
+/*
+ * The participant's SDP direction attribute, from its own view (RFC 4566 §6): SENDONLY = it
+ * only sends (the switch sends it no copies), RECVONLY = it only receives (its SENDs with a
+ * body are refused 403, RFC 4975 §10: the action is not allowed in this session).
+ */
+enum msw_ctl_direction {
+	MSW_CTL_DIR_SENDRECV = 0,
+	MSW_CTL_DIR_SENDONLY = 1,
+	MSW_CTL_DIR_RECVONLY = 2,
+};
+
+/* LEG_ADD flags (msw_ctl_leg_add.flags). */
+#define MSW_CTL_LEG_F_HISTORY 0x1 /* this participant's messages go out as EV_HISTORY */
+#define MSW_CTL_LEG_F_ALL     MSW_CTL_LEG_F_HISTORY
+
+/*
+ * LEG_ADD. Blobs are in the slot's client->dp area, class CTL.
+ * v2 (same 224 bytes, former la_pad): direction and flags; the accept_types blob may hold a
+ * second line, "<accept-types>\n<accept-wrapped-types>" (the two SDP attribute values, RFC
+ * 4975 §8.6: the media types a recipient takes inside message/cpim). A v1 payload has zeros
+ * there (send and receive, no history) and one line (wrapped types not checked).
+ */
+#define MSW_CTL_VER_LEG_ADD 2
 struct msw_ctl_leg_add {
 	struct msw_ctl_leg_key leg;
 	uint32_t max_size;
 	uint8_t setup;     /* enum msw_ctl_setup */
 	uint8_t anonymous; /* 1: hide the identity from other participants */
-	uint8_t la_pad[2];
+	uint8_t direction; /* v2: enum msw_ctl_direction */
+	uint8_t flags;     /* v2: MSW_CTL_LEG_F_* */
 	struct msw_ctl_addr connect;
-	struct msw_ctl_blob_ref path;         /* remote To-Path: space-separated MSRP URIs */
-	struct msw_ctl_blob_ref identity;     /* SIP URI */
-	struct msw_ctl_blob_ref alias;        /* display alias, UTF-8 */
-	struct msw_ctl_blob_ref accept_types; /* space-separated media types (RFC 4975 §8.6) */
+	struct msw_ctl_blob_ref path;     /* remote To-Path: space-separated MSRP URIs */
+	struct msw_ctl_blob_ref identity; /* SIP URI */
+	struct msw_ctl_blob_ref alias;    /* display alias, UTF-8 */
+	/* space-separated media types (RFC 4975 §8.6); v2: LF, then accept-wrapped-types */
+	struct msw_ctl_blob_ref accept_types;
 };
 MSW_CTL_ASSERT_PAYLOAD(msw_ctl_leg_add);
+static_assert(offsetof(struct msw_ctl_leg_add, direction) == 134, "ABI");
+static_assert(offsetof(struct msw_ctl_leg_add, flags) == 135, "ABI");
 static_assert(offsetof(struct msw_ctl_leg_add, connect) == 136, "ABI");
 static_assert(offsetof(struct msw_ctl_leg_add, path) == 160, "ABI");
 static_assert(offsetof(struct msw_ctl_leg_add, accept_types) == 208, "ABI");
@@ -561,6 +611,12 @@ MSW_CTL_ASSERT_PAYLOAD(msw_ctl_leg_add_r);
 #define MSW_CTL_VER_LEG_SET     1
 #define MSW_CTL_LEG_SET_PATH    0x1
 #define MSW_CTL_LEG_SET_CONNECT 0x2
+/*
+ * The leg stops being the connecting side: a dial-out offered a=setup:actpass and the answer
+ * said active (RFC 6135 §4), so the participant connects and binds; only valid while the leg
+ * has not connected yet (-EBUSY otherwise).
+ */
+#define MSW_CTL_LEG_SET_PASSIVE 0x4
 struct msw_ctl_leg_set {
 	struct msw_ctl_leg_key leg;
 	uint32_t what; /* MSW_CTL_LEG_SET_* */
@@ -581,18 +637,25 @@ MSW_CTL_ASSERT_PAYLOAD(msw_ctl_leg_del);
 #define MSW_CTL_VER_EV_LEG 1
 struct msw_ctl_ev_leg {
 	struct msw_ctl_leg_key leg;
-	int32_t error;   /* 0 or -errno of the cause */
-	uint32_t reason; /* data-plane close reason code (its X-macro) */
+	int32_t error; /* 0 or -errno of the cause */
+	/*
+	 * EV_LEG_CLOSED: why (dataplane/switch/sw.h SW_CLOSE_REASON_LIST, docs/ctl-abi.md):
+	 * 0 DELETED (LEG_DEL / CONF_DEL), 1 CONN_CLOSED (its connection closed), 2 PROTOCOL
+	 * (the peer broke MSRP framing), 3 SLOW (slow-recipient policy disconnect).
+	 * EV_LEG_BOUND: 0.
+	 */
+	uint32_t reason;
 };
 MSW_CTL_ASSERT_PAYLOAD(msw_ctl_ev_leg);
 
 /* EV_MSG_DONE / EV_HISTORY (v1). */
-#define MSW_CTL_VER_EV_MSG 1
+#define MSW_CTL_MSG_F_SETTLED 0x1 /* every recipient is done with it (MSW_CTL_CONF_F_SETTLED) */
+#define MSW_CTL_VER_EV_MSG    1
 struct msw_ctl_ev_msg {
 	struct msw_ctl_leg_key leg; /* sender */
 	char message_id[MSW_CTL_MSGID_MAX];
 	uint64_t msg_len;
-	uint32_t msg_flags;
+	uint32_t msg_flags; /* MSW_CTL_MSG_F_*: 0 = the last chunk arrived from the sender */
 	uint32_t em_rsv;
 	struct msw_ctl_blob_ref body;         /* EV_HISTORY: message bytes, class HISTORY */
 	struct msw_ctl_blob_ref content_type; /* EV_HISTORY: class HISTORY */

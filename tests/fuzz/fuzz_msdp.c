@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (msdp_parse(text, size, &m) == MSDP_OK && m.addr[0] != '\0' &&
 	    strpbrk(m.path, "\r\n") == NULL && strpbrk(m.accept_types, "\r\n") == NULL &&
 	    strpbrk(m.addr, " \r\n") == NULL) {
-		n = msdp_build(&m, 1, sdp, sizeof(sdp));
+		n = msdp_build(&m, 1, 1, sdp, sizeof(sdp));
 		if (n > 0 && msdp_parse(sdp, (size_t)n, &back) == MSDP_OK &&
 		    (strcmp(back.path, m.path) != 0 || back.setup != m.setup))
 			abort();

@@ -205,7 +205,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tw_init_params(&fz_w, &p);
 	tw_conf(&fz_w, "conf1", policies[a_len % 3], 4096);
 	tw_leg_add(&fz_w, "conf1", "alice", &alice, NULL);
-	tw_leg_add(&fz_w, "conf1", "bob", &bob, &(struct tw_leg_opts){.max_size = 2048});
+	/* bob takes CPIM only around text or PNG (accept-wrapped-types, RFC 4975 §8.6). */
+	tw_leg_add(&fz_w, "conf1", "bob", &bob,
+	           &(struct tw_leg_opts){.max_size = 2048,
+	                                 .accept = "message/cpim text/plain",
+	                                 .wrapped = "text/* image/png"});
 	tw_leg_add(&fz_w, "conf1", "carol", &carol, &(struct tw_leg_opts){.accept = "text/plain"});
 	tw_bind_on(&fz_w, &bob, lcores - 1);
 	tw_bind_on(&fz_w, &carol, 0);

@@ -9,12 +9,14 @@ sides (docs/client.md).
      URI and by id; the data plane holds the three legs with their identities.
   2. bob's --send and carol's stdin line reach the two others with the sender (CPIM From
      display name and URI), never the sender itself; --expect makes each leave (BYE), exit 0.
-  3. erin --send-file (chunked) to dave's conference: dave saves it byte-exact (--save-dir)
-     under its name; frank --final-report: the OMA final report lists dave
-     as delivered; SIGINT makes dave leave with a BYE and exit 0.
+  3. erin --send-file (chunked) to dave's conference (gus stays in it too): dave saves it
+     byte-exact (--save-dir) under its name; frank --final-report: the OMA final report lists
+     dave and gus as delivered; SIGINT makes dave leave with a BYE and exit 0; gus, alone,
+     gets the focus's BYE.
   4. --join of an unknown conference: exit 1 with the 404; --timeout with nothing to
      receive: exit 1 after the timeout, having left cleanly; a focus that only rings (SIPp,
-     tests/sipp/client_ringing_uas.xml): CANCEL on --timeout.
+     tests/sipp/client_ringing_uas.xml): CANCEL on --timeout; a focus that re-INVITEs
+     (tests/sipp/client_reinvite_uas.xml): 200 to a session refresh, 488 to a new a=path.
   5. after everyone left, the data plane holds no conference.
   6. the planes again with controlplane.prefer_passive = false: the focus answers
      a=setup:active and the data plane dials the clients' a=path (RFC 6135).
@@ -199,6 +201,12 @@ def run(env):
     if dj is None:
         tap(False, "dave creates a second conference", dave.diag())
         return
+    # gus stays, so the ad-hoc conference keeps two participants while erin and frank come
+    # and go (the focus ends it when fewer than two remain).
+    gus = Client(env, "gus", ["--join", dj["conf_id"], "--name", "Gus", "--hold", "120",
+                              "--timeout", "60"])
+    clients.append(gus)
+    gus.wait_line(lambda e: e.get("event") == "joined")
     erin = Client(env, "erin", ["--join", dj["conf_id"], "--send-file", blob,
                                 "--chunk-size", "1500", "--timeout", "20"])
     clients.append(erin)
@@ -222,15 +230,21 @@ def run(env):
     frc = frank.finish(40)
     rep = frank.of("report")
     tap(frc == 0 and len(rep) == 1 and rep[0]["kind"] == "final" and
-        rep[0]["recipients"] == [{"uri": "sip:dave@example.com", "status": 200,
-                                  "outcome": "delivered"}],
-        "--final-report: CPIM FR.Final-Report: yes, the final report lists dave delivered",
-        frank.diag())
+        sorted(rep[0]["recipients"], key=lambda r: r["uri"]) ==
+        [{"uri": "sip:dave@example.com", "status": 200, "outcome": "delivered"},
+         {"uri": "sip:gus@example.com", "status": 200, "outcome": "delivered"}],
+        "--final-report: CPIM FR.Final-Report: yes, the final report lists dave and gus "
+        "delivered", frank.diag())
     dave.p.send_signal(signal.SIGINT)
     drc = dave.finish(20)
     dl = dave.of("left")
     tap(drc == 0 and len(dl) == 1 and dl[0]["reason"] == "interrupted",
         "SIGINT: dave sends BYE, reports leaving and exits 0", dave.diag())
+    grc = gus.finish(20)
+    gl = gus.of("left")
+    tap(grc == 0 and len(gl) == 1 and gl[0]["reason"] == "ended by the focus (BYE)",
+        "gus, left alone, gets the focus's BYE (an ad-hoc conference ends below two) and "
+        "exits 0", gus.diag())
 
     # 4. refusals and timeouts.
     ghost = Client(env, "ghost", ["--join", "nosuchconference", "--timeout", "10"])
@@ -269,8 +283,27 @@ def run(env):
         tap(rrc == 1 and urc == 0 and len(re_) == 1 and re_[0]["status"] == 408,
             "a focus that only rings: on --timeout the client CANCELs (SIPp answers 487, "
             "exit %s), exit 1" % urc, ring.diag())
+        uas = subprocess.Popen(["timeout", "30", "sipp", "-sf",
+                                os.path.join(env.src, "tests/sipp/client_reinvite_uas.xml"),
+                                "-i", "10.83.0.1", "-p", "5091", "-m", "1", "-nostdin"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(50):
+            r = subprocess.run(["ss", "-Hlun", "sport = :5091"], capture_output=True,
+                               text=True)
+            if r.stdout.strip():
+                break
+            time.sleep(0.1)
+        rei = Client(env, "rei", ["--focus", "10.83.0.1:5091", "--timeout", "3"])
+        clients.append(rei)
+        rrc = rei.finish(30)
+        urc = uas.wait(30)
+        re_ = rei.of("error")
+        tap(rrc == 1 and urc == 0 and len(re_) == 1 and re_[0]["status"] == 408,
+            "re-INVITEs from the focus: the same a=path (a session refresh) gets 200 with our "
+            "SDP, another a=path 488; BYE on --timeout (SIPp exit %s)" % urc, rei.diag())
     else:
         tap(True, "CANCEL while ringing # SKIP sipp not installed")
+        tap(True, "re-INVITE # SKIP sipp not installed")
 
     # 5. nothing left behind in the data plane.
     empty, out = False, ""

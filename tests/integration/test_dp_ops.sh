@@ -101,6 +101,37 @@ for c in json.load(sys.stdin)["conferences"]:
 done
 ctl conf delete act >/dev/null
 
+# 5b. LEG_ADD v2 / CONF_CREATE flags through the glue: a conference that forbids anonymity
+# refuses an anonymous leg (EPERM); direction, history and accept-wrapped-types reach the engine
+# (LEG_LIST shows them), and so do the conference's flags (CONF_LIST).
+ctl conf create pol --history --no-anonymous >/dev/null
+err=$(ctl leg add pol --identity sip:anon@example.com --path 'msrp://10.82.0.1:4000/an;tcp' \
+	--anonymous 2>&1 >/dev/null)
+rc=$?
+ctl leg add pol --identity sip:w@example.com --path 'msrp://10.82.0.1:4000/w;tcp' \
+	--accept-types 'message/cpim text/plain' --accept-wrapped-types 'text/plain image/*' \
+	--direction recvonly --history >/dev/null
+ctl leg add pol --identity sip:s@example.com --path 'msrp://10.82.0.1:4000/s;tcp' \
+	--direction sendonly >/dev/null
+if [ $rc = 1 ] && echo "$err" | grep -q "not permitted" && ctl conf list --json | python3 -c '
+import json, sys
+c = [c for c in json.load(sys.stdin)["conferences"] if c["id"] == "pol"][0]
+assert c["history"] is True and c["anonymity"] is False, c
+legs = {l["identity"]: l for l in c["legs"]}
+assert len(legs) == 2, legs
+w, s = legs["sip:w@example.com"], legs["sip:s@example.com"]
+assert w["accept_types"] == ["message/cpim", "text/plain"], w
+assert w["accept_wrapped_types"] == ["text/plain", "image/*"], w
+assert w["direction"] == "recvonly" and w["history"] is True, w
+assert s["direction"] == "sendonly" and s["history"] is False, s
+assert s["accept_types"] == ["*"] and s["accept_wrapped_types"] == [], s
+'; then
+	ok "LEG_ADD v2 / CONF_CREATE flags: anonymous refused (EPERM), direction/history/wrapped types listed"
+else
+	notok "LEG_ADD v2: rc $rc err '$err' $(ctl conf list --json)"
+fi
+ctl conf delete pol >/dev/null
+
 # 6. SIGHUP: an invalid file is refused (running config stays), a valid one is applied.
 dp_write_conf 'log = { level = "loud"; };'
 kill -HUP $pid

@@ -2,9 +2,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Interop of msw-tcp-echo (our userspace TCP over net_tap) with the Linux kernel's TCP, in a
 # network namespace this test creates and deletes. Prints TAP.
+#   $1                   echo lcores (default 1); with 2 it runs -l 0-1: flows steered between
+#                        the lcores in software (tap has no RSS), --mbufs per lcore halved
 #   MSW_TCP_INTEROP_MIB  bulk size each way (default 100)
 #   MSW_TCP_LOOP_CONNS   sequential connections (default 20000)
 set -u
+lcores=${1:-1}
+case $lcores in
+1) lcore_list=0 mbufs=65535 ;;
+[2-9]) lcore_list=0-$((lcores - 1)) mbufs=$((65536 / lcores)) ;;
+*) echo "usage: $0 [lcores 1..9]" >&2; exit 2 ;;
+esac
 build=${MSW_BUILD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)/build}
 src=${MSW_SRC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 echo_bin=$build/dataplane/echo/msw-tcp-echo
@@ -49,8 +57,8 @@ start_echo() {
 	: >"$tmp/out.json"
 	# Not through nsx: $! must be the program itself (ip netns exec execs it).
 	ip netns exec "$ns" "$echo_bin" --no-huge -m 512 --no-pci \
-		--vdev="net_tap0,iface=$tap,mac=02:00:00:00:77:02" -l 0 --log-level=error -- \
-		--ip 10.77.0.2/24 --port 7 --gateway 10.77.0.1 --idle-us 20 "$@" \
+		--vdev="net_tap0,iface=$tap,mac=02:00:00:00:77:02" -l "$lcore_list" --log-level=error -- \
+		--ip 10.77.0.2/24 --port 7 --gateway 10.77.0.1 --idle-us 20 --mbufs "$mbufs" "$@" \
 		>>"$tmp/out.json" 2>"$tmp/err.log" &
 	pid=$!
 	for _ in $(seq 100); do nsx ip link show "$tap" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -73,7 +81,8 @@ for k in ("conns_open", "conns_time_wait", "mbufs_in_use", "syn_cookies_sent", "
           "segs_tx", "retransmits", "drops"):
     assert k in d, k
 assert d["conns_open"] == 0, "conns_open %d" % d["conns_open"]
-' "$tmp/out.json"; then
+assert d["lcores"] == int(sys.argv[2]), "lcores %d" % d["lcores"]
+' "$tmp/out.json" "$lcores"; then
 		ok "$1: exit 0, JSON counters, no connection left open"
 	else
 		notok "$1: exit $rc, JSON: $(head -c 300 "$tmp/out.json") $(tail -3 "$tmp/err.log")"
@@ -87,12 +96,14 @@ json() {
 }
 
 ip netns add "$ns" || { echo "1..0 # SKIP cannot create a network namespace"; exit 0; }
-echo "1..13"
+echo "1..$((lcores > 1 ? 15 : 14))"
 
 # 1. Clean link.
 start_echo --time-wait-ms 1000
 check "bulk ${mib} MiB each way, no impairment" nsx $client 10.77.0.2 7 bulk $((mib << 20))
 check "1000 concurrent connections" bash -c "ulimit -n 4096; ip netns exec $ns $client 10.77.0.2 7 concurrent 1000"
+check "200 parallel connections x 256 KiB each way, sha256 per connection" \
+	nsx $client 10.77.0.2 7 parallel 200 262144
 kill -USR1 "$pid"; sleep 0.3
 base=$(json 'd["mbufs_in_use"]' 2>/dev/null | tail -1)
 check "$loop_conns connections opened and closed" nsx $client 10.77.0.2 7 loop "$loop_conns"
@@ -110,6 +121,19 @@ assert rst >= 1, 'no reset counted'
 	ok "counters back at baseline (conns 0, mbufs $base -> $(echo "$cur" | cut -d, -f3 | tr -d ' ')), reset counted"
 else
 	notok "counters after the loop: $cur baseline $base: $(cat "$tmp/py.err" | tail -1)"
+fi
+if [ "$lcores" -gt 1 ]; then
+	# Every lcore owned connections, packets moved between them, none lost on the rings.
+	spread=$(json '([l["accepted"] for l in d["per_lcore"]], d["steer"]["handoff_tx"], d["steer"]["handoff_rx"], d["steer"]["handoff_drop"])')
+	if [ -n "$spread" ] && python3 -c "
+acc, tx, rx, drop = $spread
+assert len(acc) == $lcores and min(acc) > 0, 'accepted per lcore %s' % acc
+assert tx > 0 and tx == rx and drop == 0, 'hand-off tx %d rx %d drop %d' % (tx, rx, drop)
+" 2>"$tmp/py.err"; then
+		ok "flows spread over $lcores lcores (accepted $(echo "$spread" | cut -d']' -f1 | tr -d '(['), hand-offs $(echo "$spread" | cut -d, -f$((lcores + 1)) | tr -d ' '), none dropped)"
+	else
+		notok "steering over $lcores lcores: $spread: $(tail -1 "$tmp/py.err")"
+	fi
 fi
 stop_echo "clean run"
 

@@ -89,6 +89,62 @@ def concurrent(host, port, n, size=1000):
     return done == n, "%d of %d concurrent connections echoed" % (done, n)
 
 
+def parallel(host, port, n, size):
+    """n connections at the same time, each sending size random bytes while reading the echo;
+    every connection's echo must have the sha256 of what it sent."""
+    sel = selectors.DefaultSelector()
+    conns = []
+    t0 = time.time()
+    for i in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex((host, port))
+        c = {"i": i, "s": s, "data": os.urandom(size), "off": 0, "got": 0,
+             "rx": hashlib.sha256(), "connected": False, "done": False}
+        conns.append(c)
+        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+    done = 0
+    deadline = time.time() + 120
+    while done < n and time.time() < deadline:
+        for key, ev in sel.select(timeout=1):
+            c = key.data
+            s = c["s"]
+            if not c["connected"]:
+                if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+                    return False, "connection %d failed" % c["i"]
+                c["connected"] = True
+            if ev & selectors.EVENT_WRITE and c["off"] < size:
+                try:
+                    c["off"] += s.send(c["data"][c["off"]:c["off"] + 65536])
+                except BlockingIOError:
+                    pass
+                if c["off"] == size:
+                    s.shutdown(socket.SHUT_WR)
+                    sel.modify(s, selectors.EVENT_READ, c)
+            if ev & selectors.EVENT_READ:
+                try:
+                    b = s.recv(1 << 16)
+                except BlockingIOError:
+                    continue
+                c["rx"].update(b)
+                c["got"] += len(b)
+                if not b:
+                    sel.unregister(s)
+                    s.close()
+                    done += 1
+                    if c["got"] != size or c["rx"].digest() != hashlib.sha256(c["data"]).digest():
+                        return False, "connection %d: %d of %d bytes, sha256 %s" % (
+                            c["i"], c["got"], size,
+                            "equal" if c["rx"].digest() == hashlib.sha256(c["data"]).digest()
+                            else "DIFFERENT")
+    for c in conns:
+        if c["s"].fileno() >= 0:
+            c["s"].close()
+    dt = time.time() - t0
+    return done == n, "%d of %d parallel connections echoed %d bytes each, sha256 equal, " \
+        "%.1f s, %.1f MB/s each way" % (done, n, size, dt, n * size / dt / 1e6)
+
+
 def loop(host, port, n):
     """n connections opened, used and closed one after the other."""
     ok = 0
@@ -219,7 +275,7 @@ def concurrent_ok(host, port, n):
 def main():
     host, port, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     args = [int(a) for a in sys.argv[4:]]
-    fn = {"bulk": bulk, "concurrent": concurrent, "loop": loop, "rst": rst,
+    fn = {"bulk": bulk, "concurrent": concurrent, "parallel": parallel, "loop": loop, "rst": rst,
           "zerowin": zerowin, "synflood": synflood}[cmd]
     try:
         ok, detail = fn(host, port, *args)

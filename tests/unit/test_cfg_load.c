@@ -19,55 +19,8 @@
 #include "cfg/cfg_pvt.h"
 #include "log/log.h"
 
-static char err[CFG_ERR_CAP];
-
-static const char *
-src_path(const char *rel)
-{
-	static char buf[4][4096];
-	static int next;
-	const char *root = getenv("MSW_SRC_ROOT");
-	char *b = buf[next++ % 4];
-
-	cr_assert_not_null(root, "MSW_SRC_ROOT not set (run through meson test)");
-	snprintf(b, 4096, "%s/%s", root, rel);
-	return b;
-}
-
-/* Loads text as "t.conf"; returns the snapshot or NULL with the message in err. */
-static struct msw_cfg *
-load(const char *text)
-{
-	struct msw_cfg *cfg = NULL;
-	int rc = cfg_load_string(text, "t.conf", &cfg, err, sizeof(err));
-
-	cr_assert_eq(rc == 0, cfg != NULL);
-	return cfg;
-}
-
-static struct msw_cfg *
-load_ok(const char *text)
-{
-	struct msw_cfg *cfg = load(text);
-
-	cr_assert_not_null(cfg, "unexpected error: %s", err);
-	return cfg;
-}
-
-static char *
-dump(const struct msw_cfg *cfg)
-{
-	char *buf = NULL, *body;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	cfg_dump(cfg, f);
-	fclose(f);
-	/* The first line names the source file; the rest must match. */
-	body = strdup(strchr(buf, '\n') + 1);
-	free(buf);
-	return body;
-}
+#define CFG_TEST_FILE "t.conf"
+#include "test_cfg_util.h"
 
 static const char *
 ip(struct in_addr a)
@@ -79,7 +32,7 @@ ip(struct in_addr a)
 
 Test(cfg_load, empty_file_gives_every_default)
 {
-	struct msw_cfg *c = load_ok("");
+	struct msw_cfg *c = cfg_test_load_ok("");
 	const struct cfg_port *p = &c->dataplane.ports.v[0];
 
 	cr_assert_str_eq(c->source, "t.conf");
@@ -134,8 +87,8 @@ Test(cfg_load, empty_file_gives_every_default)
 
 Test(cfg_load, create_default_equals_empty_file)
 {
-	struct msw_cfg *a = cfg_create_default(), *b = load_ok("");
-	char *da = dump(a), *db = dump(b);
+	struct msw_cfg *a = cfg_create_default(), *b = cfg_test_load_ok("");
+	char *da = cfg_test_dump(a, false), *db = cfg_test_dump(b, false);
 
 	cr_assert_str_eq(a->source, "(defaults)");
 	cr_assert_str_eq(da, db);
@@ -172,14 +125,15 @@ Test(cfg_load, table_rows_are_consistent)
 /* config/msw.conf is the commented default: same values, and it spells out every key. */
 Test(cfg_load, msw_conf_equals_defaults_and_shows_every_key)
 {
-	const char *path = src_path("config/msw.conf");
+	const char *path = cfg_test_src_path("config/msw.conf");
 	struct msw_cfg *file = NULL, *def = cfg_create_default();
 	char *a, *b;
 	config_t lc;
 
-	cr_assert_eq(cfg_load(path, &file, err, sizeof(err)), 0, "%s", err);
-	a = dump(file);
-	b = dump(def);
+	cr_assert_eq(cfg_load(path, &file, cfg_test_err, sizeof(cfg_test_err)), 0, "%s",
+	             cfg_test_err);
+	a = cfg_test_dump(file, false);
+	b = cfg_test_dump(def, false);
 	cr_assert_str_eq(a, b);
 	config_init(&lc);
 	cr_assert(config_read_file(&lc, path));
@@ -207,8 +161,7 @@ Test(cfg_load, carrier_example)
 	struct msw_cfg *c = NULL;
 	const struct cfg_port *p;
 
-	cr_assert_eq(cfg_load(src_path("config/examples/carrier.conf"), &c, err, sizeof(err)), 0,
-	             "%s", err);
+	c = cfg_test_load_file_ok("config/examples/carrier.conf");
 	cr_assert_eq(c->dataplane.ports.n, 2);
 	for (uint32_t i = 0; i < 2; i++) {
 		p = &c->dataplane.ports.v[i];
@@ -228,8 +181,7 @@ Test(cfg_load, test_example_has_short_timers)
 {
 	struct msw_cfg *c = NULL;
 
-	cr_assert_eq(cfg_load(src_path("config/examples/test.conf"), &c, err, sizeof(err)), 0, "%s",
-	             err);
+	c = cfg_test_load_file_ok("config/examples/test.conf");
 	cr_assert_eq(c->msrp.transaction_timeout_ms, 2000);
 	cr_assert_eq(c->tcp.rto_min_ms, 20);
 	cr_assert_eq(c->tcp.time_wait_ms, 1000);
@@ -247,13 +199,13 @@ Test(cfg_load, dump_round_trips)
 		size_t len;
 		FILE *f;
 
-		cr_assert_eq(cfg_load(src_path(files[i]), &a, err, sizeof(err)), 0, "%s", err);
+		a = cfg_test_load_file_ok(files[i]);
 		f = open_memstream(&text, &len);
 		cfg_dump(a, f);
 		fclose(f);
-		b = load_ok(text);
-		da = dump(a);
-		db = dump(b);
+		b = cfg_test_load_ok(text);
+		da = cfg_test_dump(a, false);
+		db = cfg_test_dump(b, false);
 		cr_assert_str_eq(da, db, "%s", files[i]);
 		free(text);
 		free(da);
@@ -265,7 +217,7 @@ Test(cfg_load, dump_round_trips)
 
 Test(cfg_load, values_of_every_type)
 {
-	struct msw_cfg *c = load_ok(
+	struct msw_cfg *c = cfg_test_load_ok(
 	        "instance = \"edge-1.a_b\";\n"
 	        "log = { level = \"DEBUG\"; types = [ \"msw.dp.*:debug\", \"msw.cfg:error\" ];\n"
 	        "        timestamps = false; };\n"
@@ -316,15 +268,9 @@ Test(cfg_load, values_of_every_type)
 	cfg_free(c);
 }
 
-/* Inline arrays: Criterion re-executes the binary (PIE), so pointers would not survive. */
-struct bad_case {
-	char text[400];
-	char want[256];
-};
-
 ParameterizedTestParameters(cfg_load, errors)
 {
-	static struct bad_case cases[] = {
+	static struct cfg_bad_case cases[] = {
 	        /* unknown keys at every depth */
 	        {"colour = 1;\n", "t.conf:1: colour: unknown key"},
 	        {"log = {\n  level = \"info\";\n  colour = true;\n};\n",
@@ -443,6 +389,14 @@ ParameterizedTestParameters(cfg_load, errors)
 	        /* cross-parameter rules */
 	        {"msrp = { max_chunk_bytes = 2048;\n  rechunk_bytes = 4096; };\n",
 	         "t.conf:2: msrp.rechunk_bytes: 4096 is larger than msrp.max_chunk_bytes (2048)"},
+	        {"engine = { max_conference_legs = 50; };\ncontrolplane = { max_participants = 60; "
+	         "};\n",
+	         "t.conf:2: controlplane.max_participants: 60 is larger than "
+	         "engine.max_conference_legs (50)"},
+	        {"engine = { max_conference_legs = 50; };\ncontrolplane = { groups = ( { name = "
+	         "\"g\";\n  max_participants = 70; } ); max_participants = 40; };\n",
+	         "t.conf:3: controlplane.groups[0].max_participants: 70 is larger than "
+	         "engine.max_conference_legs (50)"},
 	        {"eal = { lcores = \"0-1\"; };\ndataplane = { workers = 3; };\n",
 	         "t.conf:2: dataplane.workers: 3 workers need as many CPUs in eal.lcores (\"0-1\" "
 	         "has 2)"},
@@ -527,18 +481,12 @@ ParameterizedTestParameters(cfg_load, errors)
 	         "t.conf:1: dataplane.ports[0].name: invalid character ' ' in \"a b\" (allowed: "
 	         "letters, digits, '_', '-', '.')"},
 	};
-	return cr_make_param_array(struct bad_case, cases, sizeof(cases) / sizeof(cases[0]));
+	return cr_make_param_array(struct cfg_bad_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
-ParameterizedTest(struct bad_case *c, cfg_load, errors)
+ParameterizedTest(struct cfg_bad_case *c, cfg_load, errors)
 {
-	struct msw_cfg *cfg = NULL;
-
-	memset(err, 0, sizeof(err));
-	cr_assert_eq(cfg_load_string(c->text, "t.conf", &cfg, err, sizeof(err)), -EINVAL,
-	             "accepted:\n%s", c->text);
-	cr_assert_null(cfg);
-	cr_assert_str_eq(err, c->want, "for:\n%s", c->text);
+	cfg_test_expect_error(c);
 }
 
 static void
@@ -560,10 +508,10 @@ Test(cfg_load, port_count_limit)
 	struct msw_cfg *c;
 
 	ports_text(text, sizeof(text), CFG_PORTS_MAX + 1);
-	cr_assert_null(load(text));
-	cr_assert_str_eq(err, "t.conf:2: dataplane.ports: 17 ports, must be 1..16");
+	cr_assert_null(cfg_test_load(text));
+	cr_assert_str_eq(cfg_test_err, "t.conf:2: dataplane.ports: 17 ports, must be 1..16");
 	ports_text(text, sizeof(text), CFG_PORTS_MAX);
-	c = load_ok(text);
+	c = cfg_test_load_ok(text);
 	cr_assert_eq(c->dataplane.ports.n, CFG_PORTS_MAX);
 	cr_assert_str_eq(c->dataplane.ports.v[15].name, "p15");
 	cr_assert_eq(c->dataplane.ports.v[15].line, 18);
@@ -579,8 +527,8 @@ Test(cfg_load, too_many_log_types)
 		off += (size_t)snprintf(text + off, sizeof(text) - off, "%s\"msw.t%d:debug\"",
 		                        i ? ", " : "", i);
 	snprintf(text + off, sizeof(text) - off, "]; };\n");
-	cr_assert_null(load(text));
-	cr_assert_str_eq(err, "t.conf:1: log.types: 65 items, must be 0..64");
+	cr_assert_null(cfg_test_load(text));
+	cr_assert_str_eq(cfg_test_err, "t.conf:1: log.types: 65 items, must be 0..64");
 }
 
 Test(cfg_load, small_error_buffer_is_cut_not_overflowed)
@@ -599,26 +547,29 @@ Test(cfg_load, file_errors)
 	char dir[] = "/tmp/msw-cfg-XXXXXX", path[256];
 	FILE *f;
 
-	cr_assert_eq(cfg_load("/nonexistent/msw.conf", &cfg, err, sizeof(err)), -ENOENT);
-	cr_assert_str_eq(err, "/nonexistent/msw.conf: cannot open: No such file or directory");
+	cr_assert_eq(cfg_load("/nonexistent/msw.conf", &cfg, cfg_test_err, sizeof(cfg_test_err)),
+	             -ENOENT);
+	cr_assert_str_eq(cfg_test_err,
+	                 "/nonexistent/msw.conf: cannot open: No such file or directory");
 	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(cfg_load(dir, &cfg, err, sizeof(err)), -EISDIR);
+	cr_assert_eq(cfg_load(dir, &cfg, cfg_test_err, sizeof(cfg_test_err)), -EISDIR);
 	snprintf(path, sizeof(path), "%s/nul.conf", dir);
 	f = fopen(path, "w");
 	fwrite("a = 1;\0b = 2;\n", 1, 14, f);
 	fclose(f);
-	cr_assert_eq(cfg_load(path, &cfg, err, sizeof(err)), -EINVAL);
-	cr_assert(strstr(err, "nul.conf: contains a NUL byte, not a text file") != NULL, "%s", err);
+	cr_assert_eq(cfg_load(path, &cfg, cfg_test_err, sizeof(cfg_test_err)), -EINVAL);
+	cr_assert(strstr(cfg_test_err, "nul.conf: contains a NUL byte, not a text file") != NULL,
+	          "%s", cfg_test_err);
 	unlink(path);
 	/* The error names the file as the caller spelled it. */
 	snprintf(path, sizeof(path), "%s/bad.conf", dir);
 	f = fopen(path, "w");
 	fputs("# comment\n\ntcp = {\n\trto_min_ms = 0;\n};\n", f);
 	fclose(f);
-	cr_assert_eq(cfg_load(path, &cfg, err, sizeof(err)), -EINVAL);
+	cr_assert_eq(cfg_load(path, &cfg, cfg_test_err, sizeof(cfg_test_err)), -EINVAL);
 	char want[512];
 	snprintf(want, sizeof(want), "%s:4: tcp.rto_min_ms: 0 is out of range 1..60000", path);
-	cr_assert_str_eq(err, want);
+	cr_assert_str_eq(cfg_test_err, want);
 	unlink(path);
 	rmdir(dir);
 	cr_assert_null(cfg);
@@ -629,52 +580,53 @@ Test(cfg_load, include_relative_to_the_file)
 	struct msw_cfg *cfg = NULL;
 	char want[4096];
 
-	cr_assert_eq(cfg_load(src_path("tests/unit/cfg/include_main.conf"), &cfg, err, sizeof(err)),
-	             0, "%s", err);
+	cfg = cfg_test_load_file_ok("tests/unit/cfg/include_main.conf");
 	cr_assert_str_eq(cfg->instance, "inc");
 	cr_assert_eq(cfg->tcp.rto_min_ms, 25);
 	cfg_free(cfg);
 
-	cr_assert_eq(
-	        cfg_load(src_path("tests/unit/cfg/include_bad_main.conf"), &cfg, err, sizeof(err)),
-	        -EINVAL);
+	cr_assert_eq(cfg_load(cfg_test_src_path("tests/unit/cfg/include_bad_main.conf"), &cfg,
+	                      cfg_test_err, sizeof(cfg_test_err)),
+	             -EINVAL);
 	snprintf(want, sizeof(want), "%s:6: tcp.time_wait_ms: 50 is out of range 100..240000",
-	         src_path("tests/unit/cfg/include_bad_part.conf"));
-	cr_assert_str_eq(err, want);
+	         cfg_test_src_path("tests/unit/cfg/include_bad_part.conf"));
+	cr_assert_str_eq(cfg_test_err, want);
 
-	cr_assert_eq(
-	        cfg_load(src_path("tests/unit/cfg/include_wide_main.conf"), &cfg, err, sizeof(err)),
-	        -EINVAL);
+	cr_assert_eq(cfg_load(cfg_test_src_path("tests/unit/cfg/include_wide_main.conf"), &cfg,
+	                      cfg_test_err, sizeof(cfg_test_err)),
+	             -EINVAL);
 	snprintf(want, sizeof(want),
 	         "%s:4: tcp.sndbuf_bytes: 4294971392 does not fit in 32 bits; write 64-bit values "
 	         "with an L suffix (4294971392L)",
-	         src_path("tests/unit/cfg/include_wide_part.conf"));
-	cr_assert_str_eq(err, want);
+	         cfg_test_src_path("tests/unit/cfg/include_wide_part.conf"));
+	cr_assert_str_eq(cfg_test_err, want);
 
-	cr_assert_eq(
-	        cfg_load(src_path("tests/unit/cfg/include_missing.conf"), &cfg, err, sizeof(err)),
-	        -EINVAL);
+	cr_assert_eq(cfg_load(cfg_test_src_path("tests/unit/cfg/include_missing.conf"), &cfg,
+	                      cfg_test_err, sizeof(cfg_test_err)),
+	             -EINVAL);
 	snprintf(want, sizeof(want), "%s:4: cannot open include file",
-	         src_path("tests/unit/cfg/include_missing.conf"));
-	cr_assert_str_eq(err, want);
+	         cfg_test_src_path("tests/unit/cfg/include_missing.conf"));
+	cr_assert_str_eq(cfg_test_err, want);
 }
 
 Test(cfg_load, wide_literal_check_ignores_comments_strings_and_floats)
 {
-	struct msw_cfg *c = load_ok("# 99999999999 in a comment\n"
-	                            "/* 88888888888 */ // 77777777777\n"
-	                            "instance = \"x99999999999\";\n"
-	                            "eal = { args = [ \"-m\", \"99999999999\" ]; };\n"
-	                            "ctl = { blob_bytes = 4294967296L; };\n"
-	                            "tcp = { rto_min_ms = 250L; };\n");
+	struct msw_cfg *c = cfg_test_load_ok("# 99999999999 in a comment\n"
+	                                     "/* 88888888888 */ // 77777777777\n"
+	                                     "instance = \"x99999999999\";\n"
+	                                     "eal = { args = [ \"-m\", \"99999999999\" ]; };\n"
+	                                     "ctl = { blob_bytes = 4294967296L; };\n"
+	                                     "tcp = { rto_min_ms = 250L; };\n");
 
 	cfg_free(c);
 	/* 2147483647 is the largest literal libconfig keeps as is. */
-	cr_assert_null(load("tcp = { rto_min_ms = 2147483647; };\n"));
-	cr_assert_str_eq(err, "t.conf:1: tcp.rto_min_ms: 2147483647 is out of range 1..60000");
-	cr_assert_null(load("tcp = { rto_min_ms = 2147483648; };\n"));
-	cr_assert_str_eq(err, "t.conf:1: tcp.rto_min_ms: 2147483648 does not fit in 32 bits; "
-	                      "write 64-bit values with an L suffix (2147483648L)");
+	cr_assert_null(cfg_test_load("tcp = { rto_min_ms = 2147483647; };\n"));
+	cr_assert_str_eq(cfg_test_err,
+	                 "t.conf:1: tcp.rto_min_ms: 2147483647 is out of range 1..60000");
+	cr_assert_null(cfg_test_load("tcp = { rto_min_ms = 2147483648; };\n"));
+	cr_assert_str_eq(cfg_test_err,
+	                 "t.conf:1: tcp.rto_min_ms: 2147483648 does not fit in 32 bits; "
+	                 "write 64-bit values with an L suffix (2147483648L)");
 }
 
 static char *
@@ -684,7 +636,7 @@ get(const struct msw_cfg *cfg, const char *key, int *rc)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	*rc = cfg_get(cfg, key, f, err, sizeof(err));
+	*rc = cfg_get(cfg, key, f, cfg_test_err, sizeof(cfg_test_err));
 	fclose(f);
 	return buf;
 }
@@ -695,7 +647,7 @@ Test(cfg_load, get_values)
 	char *s;
 	int rc;
 
-	cr_assert_eq(cfg_load(src_path("config/examples/carrier.conf"), &c, err, sizeof(err)), 0);
+	c = cfg_test_load_file_ok("config/examples/carrier.conf");
 	s = get(c, "dataplane.workers", &rc);
 	cr_assert_str_eq(s, "4\n");
 	free(s);
@@ -727,38 +679,38 @@ Test(cfg_load, get_values)
 
 	s = get(c, "dataplane.nope", &rc);
 	cr_assert_eq(rc, -ENOENT);
-	cr_assert_str_eq(err, "dataplane.nope: unknown key");
+	cr_assert_str_eq(cfg_test_err, "dataplane.nope: unknown key");
 	free(s);
 	s = get(c, "tcp", &rc);
 	cr_assert_eq(rc, -ENOENT);
-	cr_assert_str_eq(err, "tcp: is a group, ask for one of its keys");
+	cr_assert_str_eq(cfg_test_err, "tcp: is a group, ask for one of its keys");
 	free(s);
 	s = get(c, "dataplane.ports[2].name", &rc);
-	cr_assert_str_eq(err, "dataplane.ports[2].name: there are only 2 ports");
+	cr_assert_str_eq(cfg_test_err, "dataplane.ports[2].name: there are only 2 ports");
 	free(s);
 	s = get(c, "dataplane.ports.core9.name", &rc);
-	cr_assert_str_eq(err, "dataplane.ports.core9.name: no port named \"core9\"");
+	cr_assert_str_eq(cfg_test_err, "dataplane.ports.core9.name: no port named \"core9\"");
 	free(s);
 	s = get(c, "dataplane.ports.core1", &rc);
 	cr_assert_eq(rc, -ENOENT);
 	free(s);
 	s = get(c, "dataplane.ports[0].colour", &rc);
-	cr_assert_str_eq(err, "dataplane.ports[0].colour: unknown key");
+	cr_assert_str_eq(cfg_test_err, "dataplane.ports[0].colour: unknown key");
 	free(s);
 	cfg_free(c);
 }
 
 Test(cfg_load, get_port_by_dotted_name)
 {
-	struct msw_cfg *c =
-	        load_ok("dataplane = { ports = (\n"
-	                "  { name = \"a\"; driver = \"null\"; ipv4 = \"10.0.0.1/24\"; },\n"
-	                "  { name = \"a.b\"; driver = \"null\"; ipv4 = \"10.0.1.1/24\"; } ); };\n");
+	struct msw_cfg *c = cfg_test_load_ok(
+	        "dataplane = { ports = (\n"
+	        "  { name = \"a\"; driver = \"null\"; ipv4 = \"10.0.0.1/24\"; },\n"
+	        "  { name = \"a.b\"; driver = \"null\"; ipv4 = \"10.0.1.1/24\"; } ); };\n");
 	char *s;
 	int rc;
 
 	s = get(c, "dataplane.ports.a.b.ipv4", &rc);
-	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(rc, 0, "%s", cfg_test_err);
 	cr_assert_str_eq(s, "10.0.1.1/24\n");
 	free(s);
 	s = get(c, "dataplane.ports.a.ipv4", &rc);
@@ -769,9 +721,10 @@ Test(cfg_load, get_port_by_dotted_name)
 
 Test(cfg_load, dump_quotes_strings_and_marks_wide_integers)
 {
-	struct msw_cfg *c = load_ok("eal = { args = [ \"a\\\"b\\\\c\", \"tab\\there\" ]; };\n"
-	                            "ctl = { blob_bytes = 4294967296L; };\n");
-	char *d = dump(c);
+	struct msw_cfg *c =
+	        cfg_test_load_ok("eal = { args = [ \"a\\\"b\\\\c\", \"tab\\there\" ]; };\n"
+	                         "ctl = { blob_bytes = 4294967296L; };\n");
+	char *d = cfg_test_dump(c, false);
 
 	cr_assert(strstr(d, "args = [ \"a\\\"b\\\\c\", \"tab\\there\" ];") != NULL, "%s", d);
 	cr_assert(strstr(d, "blob_bytes = 4294967296L;") != NULL, "%s", d);
@@ -784,10 +737,11 @@ LOG_TYPE_DEFINE(t_cfg, "msw.cfg")
 
 Test(cfg_load, log_apply)
 {
-	struct msw_cfg *c = load_ok("log = { level = \"warning\"; types = [ \"msw.dp.*:debug\" ];"
-	                            " timestamps = false; };");
+	struct msw_cfg *c =
+	        cfg_test_load_ok("log = { level = \"warning\"; types = [ \"msw.dp.*:debug\" ];"
+	                         " timestamps = false; };");
 
-	cr_assert_eq(cfg_log_apply(c, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg_log_apply(c, cfg_test_err, sizeof(cfg_test_err)), 0, "%s", cfg_test_err);
 	cr_assert(log_enabled(&t_dp, LOG_LEVEL_DEBUG));
 	cr_assert(log_enabled(&t_cfg, LOG_LEVEL_WARNING));
 	cr_assert_not(log_enabled(&t_cfg, LOG_LEVEL_NOTICE));

@@ -257,3 +257,43 @@ Test(client_args, file_type_guess)
 	cr_assert_str_eq(cl_file_type_guess("trailingdot."), "application/octet-stream");
 	cr_assert_str_eq(cl_file_type_guess("archive.tar.gz"), "application/gzip");
 }
+
+Test(client_args, call_listen_and_watch)
+{
+	struct cl_opts o;
+	char err[CL_ERR_CAP], uri[128];
+
+	cr_assert_eq(parse(&o, err, "--call", "kim@10.0.0.1:5097", "--watch", NULL), 0, "%s", err);
+	cr_assert_str_eq(o.call, "kim@10.0.0.1:5097");
+	cr_assert(o.watch && !o.create && !o.listen && o.join == NULL);
+	cl_opts_fini(&o);
+	cr_assert_eq(parse(&o, err, "--listen", "--sip-port", "5097", "--timeout", "9", NULL), 0,
+	             "%s", err);
+	cr_assert(o.listen && !o.create && o.has_timeout);
+	cr_assert_eq(o.sip_port, 5097);
+	cl_opts_fini(&o);
+	cr_assert_eq(parse(&o, err, "--accept-calls", "--sip-port", "1", NULL), 0, "%s", err);
+	cr_assert(o.listen && !o.has_timeout);
+	cl_opts_fini(&o);
+	cr_assert_eq(parse(&o, err, "--sip-port", "6000", NULL), 0, "%s", err);
+	cr_assert(o.create && o.sip_port == 6000);
+	cl_opts_fini(&o);
+	refused("--listen needs --sip-port", "--listen", NULL);
+	refused("exclude each other", "--listen", "--sip-port", "5", "--join", "c1", NULL);
+	refused("exclude each other", "--call", "a@b", "--create", NULL);
+	refused("exclude each other", "--call", "a@b", "--listen", "--sip-port", "5", NULL);
+	refused("--call: 'kim' is not a SIP URI with a user", "--call", "kim", NULL);
+	refused("--call: 'sip:10.0.0.1'", "--call", "sip:10.0.0.1", NULL);
+	refused("--call: '@h'", "--call", "@h", NULL);
+	refused("--call: 'a@'", "--call", "a@", NULL);
+	refused("--call: 'a b@h'", "--call", "a b@h", NULL);
+	refused("--sip-port: '0' is not a port", "--sip-port", "0", NULL);
+	refused("--sip-port: '65536'", "--sip-port", "65536", NULL);
+	/* URIs: as given with a scheme, else sip: in front; a user part is required. */
+	cr_assert_eq(cl_call_uri("sips:kim@h:5", uri, sizeof(uri)), 12);
+	cr_assert_str_eq(uri, "sips:kim@h:5");
+	cr_assert_gt(cl_call_uri("kim@10.0.0.1:5097;transport=tcp", uri, sizeof(uri)), 0);
+	cr_assert_str_eq(uri, "sip:kim@10.0.0.1:5097;transport=tcp");
+	cr_assert_eq(cl_call_uri("kim@h", uri, 6), -ENOSPC);
+	cr_assert_eq(cl_call_uri("sip:@h", uri, sizeof(uri)), -EINVAL);
+}

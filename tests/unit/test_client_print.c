@@ -193,3 +193,67 @@ Test(client_print, other_events_text)
 	                              "*** hint?\n");
 	free(buf);
 }
+
+Test(client_print, participants_refer_and_invited)
+{
+	struct cl_printer pj, pt;
+	static struct cl_cinfo_list l;
+	struct cl_cinfo_user u = {.entity = "sip:bob@h",
+	                          .display = "Bob\x1b[2J",
+	                          .status = "connected",
+	                          .has_status = true,
+	                          .has_display = true};
+	struct cl_cinfo_ev ev = {.type = CL_CINFO_EV_LEFT, .user = &u, .method = "booted"};
+
+	memset(&l, 0, sizeof(l));
+	l.n_users = 2;
+	l.users[0] = u;
+	snprintf(l.users[1].entity, sizeof(l.users[1].entity), "sip:x@h");
+	snprintf(l.users[1].status, sizeof(l.users[1].status), "alerting");
+	l.users[1].has_status = true;
+	open_out();
+	pj = (struct cl_printer){.f = out, .json = true};
+	cl_print_participants(&pj, &l);
+	cl_print_participant(&pj, &ev);
+	ev.type = CL_CINFO_EV_RENAMED;
+	ev.old_display = "B";
+	cl_print_participant(&pj, &ev);
+	cl_print_refer(&pj, "sip:x@h", true, true, 200, "SIP/2.0 200 OK", true);
+	cl_print_invited(&pj, "sip:leo@h", "Leo", "sip:c@f");
+	cl_print_watch_ended(&pj, "noresource");
+	cr_assert_str_eq(
+	        close_out(),
+	        "{\"event\":\"participants\",\"users\":[{\"uri\":\"sip:bob@h\",\"display\":"
+	        "\"Bob\\u001b[2J\",\"status\":\"connected\"},{\"uri\":\"sip:x@h\",\"display\":\"\","
+	        "\"status\":\"alerting\"}]}\n"
+	        "{\"event\":\"participant\",\"change\":\"left\",\"uri\":\"sip:bob@h\",\"display\":"
+	        "\"Bob\\u001b[2J\",\"status\":\"connected\",\"method\":\"booted\"}\n"
+	        "{\"event\":\"participant\",\"change\":\"renamed\",\"uri\":\"sip:bob@h\","
+	        "\"display\":\"Bob\\u001b[2J\",\"status\":\"connected\",\"old_display\":\"B\"}\n"
+	        "{\"event\":\"refer\",\"target\":\"sip:x@h\",\"method\":\"BYE\",\"stage\":"
+	        "\"notify\","
+	        "\"status\":200,\"text\":\"SIP/2.0 200 OK\",\"final\":true}\n"
+	        "{\"event\":\"invited\",\"from\":\"sip:leo@h\",\"display\":\"Leo\",\"conference\":"
+	        "\"sip:c@f\"}\n"
+	        "{\"event\":\"watch_ended\",\"reason\":\"noresource\"}\n");
+	free(buf);
+	open_out();
+	pt = (struct cl_printer){.f = out, .json = false};
+	cl_print_participants(&pt, &l);
+	ev.type = CL_CINFO_EV_LEFT;
+	cl_print_participant(&pt, &ev);
+	ev.type = CL_CINFO_EV_JOINED;
+	cl_print_participant(&pt, &ev);
+	ev.type = CL_CINFO_EV_RENAMED;
+	cl_print_participant(&pt, &ev);
+	cl_print_refer(&pt, "sip:x@h", false, false, 202, "Accepted", false);
+	cl_print_invited(&pt, "sip:leo@h", "Leo", "sip:c@f");
+	cr_assert_str_eq(close_out(),
+	                 "*** 2 participants: Bob?[2J <sip:bob@h>, sip:x@h (alerting)\n"
+	                 "*** Bob?[2J left (booted)\n"
+	                 "*** Bob?[2J joined (sip:bob@h)\n"
+	                 "*** B is now Bob?[2J\n"
+	                 "*** invite sip:x@h: REFER 202 Accepted\n"
+	                 "*** call from Leo <sip:leo@h>\n");
+	free(buf);
+}

@@ -69,6 +69,8 @@ Test(ctl_abi, record_encoding_round_trip)
 	la.leg.session_id_len = 7;
 	la.max_size = 65536;
 	la.setup = MSW_CTL_SETUP_ACTIVE;
+	la.direction = MSW_CTL_DIR_RECVONLY;
+	la.flags = MSW_CTL_LEG_F_HISTORY;
 	la.connect.family = 2;
 	la.connect.port = 2855;
 	la.path = (struct msw_ctl_blob_ref){.off = 4096, .len = 40, .gen = 7, .cls = 0};
@@ -94,6 +96,10 @@ Test(ctl_abi, record_encoding_round_trip)
 	cr_assert_eq(raw[32 + 64], 10, "conference id length at payload byte 64");
 	cr_assert_eq(raw[32 + 72], 's', "session id at payload byte 72");
 	cr_assert_eq(memcmp(raw + 32 + 160, &la.path, 16), 0, "path blob ref at payload byte 160");
+	/* LEG_ADD v2: direction and flags in the former padding, before the connect address. */
+	cr_assert_eq(raw[32 + 134], 2, "direction (RECVONLY) at payload byte 134");
+	cr_assert_eq(raw[32 + 135], 1, "flags (HISTORY) at payload byte 135");
+	cr_assert_eq(MSW_CTL_VER_LEG_ADD, 2);
 
 	memcpy(&back, raw + sizeof(struct msw_ctl_hdr), sizeof(back));
 	cr_assert_eq(memcmp(&back, &la, sizeof(la)), 0);

@@ -88,16 +88,24 @@ Test(msdp, build_answer_round_trip)
 	a.setup = MSDP_SETUP_PASSIVE;
 	a.cema = true;
 	a.max_size = 4096;
-	n = msdp_build(&a, 42, sdp, sizeof(sdp));
+	n = msdp_build(&a, 42, 43, sdp, sizeof(sdp));
 	cr_assert_gt(n, 0);
 	cr_assert(strstr(sdp, "m=message 2855 TCP/MSRP *\r\n") != NULL);
 	cr_assert(strstr(sdp, "c=IN IP4 10.77.0.2\r\n") != NULL);
+	cr_assert(strstr(sdp, "o=msw 42 43 IN IP4 10.77.0.2\r\n") != NULL);
 	cr_assert(strstr(sdp, "a=setup:passive\r\n") != NULL);
 	cr_assert_eq(msdp_parse(sdp, (size_t)n, &b), MSDP_OK);
 	cr_assert_str_eq(b.path, a.path);
 	cr_assert_str_eq(b.accept_types, a.accept_types);
 	cr_assert_eq(b.setup, MSDP_SETUP_PASSIVE);
+	cr_assert(strstr(sdp, "a=sendonly") == NULL); /* sendrecv goes unsaid */
+	a.dir = MSDP_RECVONLY;
+	n = msdp_build(&a, 42, 44, sdp, sizeof(sdp));
+	cr_assert_gt(n, 0);
+	cr_assert(strstr(sdp, "a=recvonly\r\n") != NULL);
+	cr_assert_eq(msdp_parse(sdp, (size_t)n, &b), MSDP_OK);
+	cr_assert_eq(b.dir, MSDP_RECVONLY);
 	cr_assert(b.cema);
 	cr_assert_eq(b.max_size, 4096);
-	cr_assert_eq(msdp_build(&a, 42, sdp, 40), -1);
+	cr_assert_eq(msdp_build(&a, 42, 42, sdp, 40), -1);
 }

@@ -118,6 +118,11 @@ Test(parse, conf_create_options)
 	PARSE_BAD("--max-legs", "conf", "create", "c1", "--max-legs", "ten");
 	PARSE_BAD("--max-legs", "conf", "create", "c1", "--max-legs", "");
 	PARSE_BAD("--cpim", "conf", "create", "c1", "--cpim", "WRAP");
+	PARSE_OK(&c, "conf", "create", "c1", "--history", "--no-anonymous");
+	cr_assert(c.history);
+	cr_assert(c.no_anonymous);
+	PARSE_BAD("conf create: option --direction does not apply", "conf", "create", "c1",
+	          "--direction", "sendonly");
 }
 
 Test(parse, bad_conf_id)
@@ -555,6 +560,7 @@ t_conf(uint32_t i)
 	e[i].n_legs = i == 0 ? 2 : 0;
 	e[i].max_size = i == 0 ? 1048576 : 65536;
 	e[i].cpim_policy = i == 0 ? MSW_CTL_CPIM_WRAP : MSW_CTL_CPIM_OFF;
+	e[i].flags = i == 1 ? MSW_CTL_CONF_F_HISTORY | MSW_CTL_CONF_F_NO_ANONYMOUS : 0;
 	return &e[i];
 }
 
@@ -584,7 +590,7 @@ h_conf_list(struct ctl_server_req *req, void *arg)
 /* One msw_ctl_leg_entry record and its texts (msw_ctl_abi.h "LEG_LIST entries"). */
 static uint32_t
 t_leg_rec(uint8_t *buf, uint8_t state, uint8_t setup, uint8_t anon, uint32_t lcore,
-          uint64_t max_size, const char *const t[6])
+          uint64_t max_size, const char *const t[7], uint8_t direction, uint8_t flags)
 {
 	struct msw_ctl_leg_entry e;
 	uint32_t off = sizeof(e);
@@ -594,6 +600,8 @@ t_leg_rec(uint8_t *buf, uint8_t state, uint8_t setup, uint8_t anon, uint32_t lco
 	e.state = state;
 	e.setup = setup;
 	e.anonymous = anon;
+	e.direction = direction;
+	e.flags = flags;
 	e.lcore = lcore;
 	e.max_size = max_size;
 	e.session_id_len = (uint16_t)strlen(t[0]);
@@ -602,7 +610,8 @@ t_leg_rec(uint8_t *buf, uint8_t state, uint8_t setup, uint8_t anon, uint32_t lco
 	e.identity_len = (uint16_t)strlen(t[3]);
 	e.alias_len = (uint16_t)strlen(t[4]);
 	e.accept_types_len = (uint16_t)strlen(t[5]);
-	for (i = 0; i < 6; i++) {
+	e.accept_wrapped_types_len = (uint16_t)strlen(t[6]);
+	for (i = 0; i < 7; i++) {
 		memcpy(buf + off, t[i], strlen(t[i]));
 		off += (uint32_t)strlen(t[i]);
 	}
@@ -613,18 +622,20 @@ t_leg_rec(uint8_t *buf, uint8_t state, uint8_t setup, uint8_t anon, uint32_t lco
 	return off;
 }
 
-static const char *const t_leg_a[6] = {"aaaaaaaaaaaaaaaaaaa1",
+static const char *const t_leg_a[7] = {"aaaaaaaaaaaaaaaaaaa1",
                                        "msrp://10.0.0.1:2855/aaaaaaaaaaaaaaaaaaa1;tcp",
                                        "msrp://10.0.0.9:7777/p1;tcp msrp://10.0.0.8:7777/p2;tcp",
                                        "sip:alice@example.com",
                                        "Al \"the\" \\ice\x01",
-                                       "text/plain message/cpim"};
-static const char *const t_leg_b[6] = {"bbbbbbbbbbbbbbbbbbb2",
+                                       "text/plain message/cpim",
+                                       ""};
+static const char *const t_leg_b[7] = {"bbbbbbbbbbbbbbbbbbb2",
                                        "msrp://10.0.0.1:2855/bbbbbbbbbbbbbbbbbbb2;tcp",
                                        "",
                                        "sip:bob@example.com",
                                        "",
-                                       ""};
+                                       "message/cpim",
+                                       "text/plain image/*"};
 
 static int
 h_leg_list(struct ctl_server_req *req, void *arg)
@@ -644,10 +655,11 @@ h_leg_list(struct ctl_server_req *req, void *arg)
 		/* Two legs, one per page. */
 		if (q.cursor == 0)
 			b.len = t_leg_rec(buf, MSW_CTL_LEG_BOUND, MSW_CTL_SETUP_PASSIVE, 0, 1, 0,
-			                  t_leg_a);
+			                  t_leg_a, MSW_CTL_DIR_SENDRECV, 0);
 		else
 			b.len = t_leg_rec(buf, MSW_CTL_LEG_WAITING, MSW_CTL_SETUP_ACTIVE, 1,
-			                  UINT32_MAX, 4096, t_leg_b);
+			                  UINT32_MAX, 4096, t_leg_b, MSW_CTL_DIR_RECVONLY,
+			                  MSW_CTL_LEG_F_HISTORY);
 		r.count = 1;
 		r.next_cursor = q.cursor == 0 ? 1 : MSW_CTL_CURSOR_END;
 		return ctl_server_reply(req, 0, &r, sizeof(r), &b, 1);
@@ -771,6 +783,11 @@ Test(run, conf_create_and_exists)
 	cr_assert_eq(seen.create.max_legs, 10);
 	cr_assert_eq(seen.create.max_size, 1048576);
 	cr_assert_eq(seen.create.cpim_policy, MSW_CTL_CPIM_REQUIRED);
+	cr_assert_eq(seen.create.flags, 0);
+
+	RUN(&r, "conf", "create", "c2", "--history", "--no-anonymous");
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_eq(seen.create.flags, MSW_CTL_CONF_F_HISTORY | MSW_CTL_CONF_F_NO_ANONYMOUS);
 
 	RUN(&r, "conf", "create", "c1");
 	cr_assert_eq(r.status, 1);
@@ -838,6 +855,28 @@ Test(run, leg_add_wire_format_and_output)
 	cr_assert_str_eq(seen.identity, "sip:alice@example.com");
 	cr_assert_str_eq(seen.alias, "Alice");
 	cr_assert_str_eq(seen.accept, "text/plain message/cpim");
+	cr_assert_eq(seen.add.direction, MSW_CTL_DIR_SENDRECV);
+	cr_assert_eq(seen.add.flags, 0);
+
+	/* v2: direction, history flag, accept-wrapped-types as the blob's second line. */
+	RUN(&r, "leg", "add", "c1", "--identity", "sip:carol@example.com", "--path",
+	    "msrp://10.0.0.8:7777/peer;tcp", "--accept-types", "message/cpim",
+	    "--accept-wrapped-types", "text/plain,image/*", "--direction", "recvonly", "--history");
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_str_eq(seen.accept, "message/cpim\ntext/plain image/*");
+	cr_assert_eq(seen.add.direction, MSW_CTL_DIR_RECVONLY);
+	cr_assert_eq(seen.add.flags, MSW_CTL_LEG_F_HISTORY);
+	RUN(&r, "leg", "add", "c1", "--identity", "sip:carol@example.com", "--path",
+	    "msrp://10.0.0.8:7777/peer;tcp", "--accept-wrapped-types", "text/plain", "--direction",
+	    "sendonly");
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_str_eq(seen.accept, "\ntext/plain", "no accept-types: empty first line");
+	cr_assert_eq(seen.add.direction, MSW_CTL_DIR_SENDONLY);
+	RUN(&r, "leg", "add", "c1", "--identity", "sip:carol@example.com", "--direction", "both");
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "--direction: 'both' is not sendrecv, sendonly or recvonly") !=
+	                  NULL,
+	          "%s", r.err);
 
 	/* Absent options: no blob at all (gen 0), zero fields, passive. */
 	RUN(&r, "leg", "add", "c1", "--identity", "sip:bob@example.com", "--path",
@@ -850,6 +889,8 @@ Test(run, leg_add_wire_format_and_output)
 	cr_assert_eq(seen.add.setup, MSW_CTL_SETUP_PASSIVE);
 	cr_assert_eq(seen.add.anonymous, 0);
 	cr_assert_eq(seen.add.max_size, 0);
+	cr_assert_eq(seen.add.direction, 0);
+	cr_assert_eq(seen.add.flags, 0);
 
 	RUN(&r, "leg", "add", "none", "--identity", "sip:bob@example.com", "--path",
 	    "msrp://10.0.0.8:7777/peer;tcp");
@@ -890,21 +931,24 @@ Test(run, conf_list_json_follows_cursors)
 	static const char want[] =
 	        "{\"conferences\":["
 	        "{\"id\":\"c1\",\"max_legs\":128,\"n_legs\":2,\"max_size\":1048576,"
-	        "\"cpim\":\"wrap\",\"legs\":["
+	        "\"cpim\":\"wrap\",\"history\":false,\"anonymity\":true,\"legs\":["
 	        "{\"session_id\":\"aaaaaaaaaaaaaaaaaaa1\","
 	        "\"local_uri\":\"msrp://10.0.0.1:2855/aaaaaaaaaaaaaaaaaaa1;tcp\","
 	        "\"path\":[\"msrp://10.0.0.9:7777/p1;tcp\",\"msrp://10.0.0.8:7777/p2;tcp\"],"
 	        "\"identity\":\"sip:alice@example.com\",\"state\":\"bound\","
 	        "\"alias\":\"Al \\\"the\\\" \\\\ice\\u0001\",\"anonymous\":false,"
 	        "\"setup\":\"passive\",\"accept_types\":[\"text/plain\",\"message/cpim\"],"
+	        "\"accept_wrapped_types\":[],\"direction\":\"sendrecv\",\"history\":false,"
 	        "\"max_size\":0,\"lcore\":1},"
 	        "{\"session_id\":\"bbbbbbbbbbbbbbbbbbb2\","
 	        "\"local_uri\":\"msrp://10.0.0.1:2855/bbbbbbbbbbbbbbbbbbb2;tcp\","
 	        "\"path\":[],\"identity\":\"sip:bob@example.com\",\"state\":\"waiting\","
-	        "\"alias\":\"\",\"anonymous\":true,\"setup\":\"active\",\"accept_types\":[],"
-	        "\"max_size\":4096,\"lcore\":null}]},"
+	        "\"alias\":\"\",\"anonymous\":true,\"setup\":\"active\","
+	        "\"accept_types\":[\"message/cpim\"],"
+	        "\"accept_wrapped_types\":[\"text/plain\",\"image/*\"],\"direction\":\"recvonly\","
+	        "\"history\":true,\"max_size\":4096,\"lcore\":null}]},"
 	        "{\"id\":\"c2\",\"max_legs\":4,\"n_legs\":0,\"max_size\":65536,\"cpim\":\"off\","
-	        "\"legs\":[]}]}\n";
+	        "\"history\":true,\"anonymity\":false,\"legs\":[]}]}\n";
 
 	RUN(&r, "conf", "list", "--json");
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);

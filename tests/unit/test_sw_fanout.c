@@ -646,6 +646,53 @@ Test(sw_events, history_copies_of_a_chunked_message)
 	tw_fini(&w);
 }
 
+/*
+ * MSW_CTL_CONF_F_SETTLED (large message mode): EV_MSG_DONE comes once when the last chunk
+ * arrives and once more, flagged SETTLED, when the last recipient answered; a conference
+ * without the flag never posts the second one.
+ */
+Test(sw_fanout, settled_event_after_the_last_recipient_answers)
+{
+	struct tw_leg a = {0}, b = {0}, c = {0}, x = {0}, y = {0};
+	struct tw_frames fa, fb, fc;
+
+	tw_init(&w);
+	tw_conf_flags(&w, "lmm", MSW_CTL_CPIM_OFF, 0, MSW_CTL_CONF_F_SETTLED);
+	tw_conf(&w, "plain", MSW_CTL_CPIM_OFF, 0);
+	tw_leg_add(&w, "lmm", "alice", &a, NULL);
+	tw_leg_add(&w, "lmm", "bob", &b, NULL);
+	tw_leg_add(&w, "lmm", "carol", &c, NULL);
+	tw_leg_add(&w, "plain", "xavier", &x, NULL);
+	tw_leg_add(&w, "plain", "yves", &y, NULL);
+	tw_bind(&w, &a);
+	tw_bind(&w, &b);
+	tw_bind(&w, &c);
+	tw_bind(&w, &x);
+	tw_bind(&w, &y);
+	tw_send_msg(&w, &a, "tlmm0001", "msg-lmm1", "", "the big file");
+	tw_take(&w, a.tc, &fa);
+	tw_frames_free(&fa);
+	cr_assert_eq(w.ev.msg_done, 1);
+	cr_assert_eq(w.ev.settled, 0);
+	tw_take(&w, b.tc, &fb);
+	tw_take(&w, c.tc, &fc);
+	tw_respond(&w, b.tc, fb.f[0], 200);
+	cr_assert_eq(w.ev.settled, 0); /* carol has not answered yet */
+	tw_respond(&w, c.tc, fc.f[0], 200);
+	cr_assert_eq(w.ev.settled, 1);
+	tw_frames_free(&fb);
+	tw_frames_free(&fc);
+	tw_send_msg(&w, &x, "tpln0001", "msg-pln1", "", "chat");
+	tw_take(&w, x.tc, &fa);
+	tw_frames_free(&fa);
+	tw_take(&w, y.tc, &fb);
+	tw_respond(&w, y.tc, fb.f[0], 200);
+	tw_frames_free(&fb);
+	cr_assert_eq(w.ev.msg_done, 2);
+	cr_assert_eq(w.ev.settled, 1);
+	tw_fini(&w);
+}
+
 /* RFC 4975 §5.4 connection reuse: two active legs toward one relay share a connection. */
 Test(sw_fanout, active_legs_reuse_connection_to_same_authority)
 {

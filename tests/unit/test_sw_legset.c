@@ -122,6 +122,42 @@ Test(sw_legset, dial_out_active_leg_connects_after_path_is_set)
 	tw_fini(&w);
 }
 
+/*
+ * A dial-out offered a=setup:actpass and the answer said active (RFC 6135 §4): LEG_SET
+ * PATH|PASSIVE leaves the leg waiting for the participant's connection instead of dialling.
+ */
+Test(sw_legset, answer_active_turns_the_leg_passive)
+{
+	struct tw_frames fb;
+
+	tw_init(&w);
+	tw_conf(&w, "c", MSW_CTL_CPIM_OFF, 0);
+	tw_leg_add(&w, "c", "alice", &alice, NULL);
+	tw_bind(&w, &alice);
+	add_pathless_active("c", "bob", &bob);
+	cr_assert_eq(leg_set(&bob, MSW_CTL_LEG_SET_PATH | MSW_CTL_LEG_SET_PASSIVE,
+	                     "msrp://bob.example:7000/sb;tcp", NULL),
+	             0);
+	cr_assert_eq(tw_cnt(&w, SW_CNT_ACTIVE_CONNECT), 0);
+	/* Bob connects and binds like any passive leg; copies reach him. */
+	tw_bind(&w, &bob);
+	alice_to_bob("tidp0001", &fb);
+	cr_assert(tw_span_is(fb.f[0]->f.to_path, bob.path));
+	tw_respond(&w, bob.tc, fb.f[0], 200);
+	tw_frames_free(&fb);
+	/* Already passive: a no-op; a leg that dialled already cannot turn passive. */
+	cr_assert_eq(leg_set(&bob, MSW_CTL_LEG_SET_PASSIVE, NULL, NULL), 0);
+	tw_fini(&w);
+	tw_init(&w);
+	tw_conf(&w, "c", MSW_CTL_CPIM_OFF, 0);
+	add_pathless_active("c", "bob", &bob);
+	cr_assert_eq(leg_set(&bob, MSW_CTL_LEG_SET_PATH, "msrp://bob.example:7000/sb;tcp", NULL),
+	             0);
+	cr_assert_eq(tw_cnt(&w, SW_CNT_ACTIVE_CONNECT), 1);
+	cr_assert_eq(leg_set(&bob, MSW_CTL_LEG_SET_PASSIVE, NULL, NULL), -EBUSY);
+	tw_fini(&w);
+}
+
 Test(sw_legset, connect_address_overrides_first_hop)
 {
 	tw_init(&w);
@@ -214,7 +250,7 @@ Test(sw_legset, errors_leave_the_leg_unchanged)
 	             -ENOENT);
 	/* Nothing to set, unknown bits, empty or invalid path, bad connect address. */
 	cr_assert_eq(leg_set(&bob, 0, "msrp://x.example:1/x;tcp", NULL), -EINVAL);
-	cr_assert_eq(leg_set(&bob, 0x4, "msrp://x.example:1/x;tcp", NULL), -EINVAL);
+	cr_assert_eq(leg_set(&bob, 0x8, "msrp://x.example:1/x;tcp", NULL), -EINVAL);
 	cr_assert_eq(leg_set(&bob, MSW_CTL_LEG_SET_PATH, "", NULL), -EINVAL);
 	cr_assert_eq(leg_set(&bob, MSW_CTL_LEG_SET_PATH, "http://x.example/x", NULL), -EINVAL);
 	cr_assert_eq(leg_set(&bob, MSW_CTL_LEG_SET_PATH, "msrp://x.example:1/x;tcp junk", NULL),

@@ -51,12 +51,13 @@ struct tw_conn {
 };
 
 struct tw_ev {
-	unsigned int bound, closed, msg_done, final_report, history;
+	unsigned int bound, closed, msg_done, settled, final_report, history;
 	uint8_t hist[4096]; /* history bytes, placed at their offsets */
 	size_t hist_len;
 	char hist_flags[16];
 	uint32_t last_close_reason;
 	struct msw_ctl_ev_report last_report;
+	uint64_t report_bytes; /* detail bytes of every final_report event */
 };
 
 struct tw {
@@ -165,15 +166,17 @@ tw_ev_closed(void *ctx, const struct msw_ctl_ev_leg *ev)
 static inline void
 tw_ev_msg(void *ctx, const struct msw_ctl_ev_msg *ev)
 {
-	(void)ev;
-	((struct tw *)ctx)->ev.msg_done++;
+	if (ev->msg_flags & MSW_CTL_MSG_F_SETTLED)
+		((struct tw *)ctx)->ev.settled++;
+	else
+		((struct tw *)ctx)->ev.msg_done++;
 }
 
 static inline void
 tw_ev_report(void *ctx, const struct msw_ctl_ev_report *ev, const uint8_t *d, uint32_t n)
 {
 	(void)d;
-	(void)n;
+	((struct tw *)ctx)->ev.report_bytes += n;
 	((struct tw *)ctx)->ev.final_report++;
 	((struct tw *)ctx)->ev.last_report = *ev;
 }
@@ -459,7 +462,7 @@ struct tw_leg {
 };
 
 static inline void
-tw_conf(struct tw *w, const char *id, uint8_t policy, uint32_t max_size)
+tw_conf_flags(struct tw *w, const char *id, uint8_t policy, uint32_t max_size, uint8_t flags)
 {
 	struct msw_ctl_conf_create cc;
 
@@ -468,7 +471,14 @@ tw_conf(struct tw *w, const char *id, uint8_t policy, uint32_t max_size)
 	memcpy(cc.conf.id, id, cc.conf.len);
 	cc.cpim_policy = policy;
 	cc.max_size = max_size;
+	cc.flags = flags;
 	cr_assert_eq(sw_conf_create(w->e, &cc, NULL), 0);
+}
+
+static inline void
+tw_conf(struct tw *w, const char *id, uint8_t policy, uint32_t max_size)
+{
+	tw_conf_flags(w, id, policy, max_size, 0);
 }
 
 struct tw_leg_opts {
@@ -478,6 +488,7 @@ struct tw_leg_opts {
 	const char *alias;
 	bool active;
 	bool history;
+	const char *wrapped; /* accept-wrapped-types, NULL = not given */
 };
 
 static inline void
@@ -503,6 +514,9 @@ tw_leg_add(struct tw *w, const char *conf, const char *name, struct tw_leg *l,
 	lp.anonymous = o != NULL && o->anonymous;
 	lp.active = o != NULL && o->active;
 	lp.history = o != NULL && o->history;
+	if (o != NULL && o->wrapped != NULL)
+		lp.accept_wrapped_types = (struct msrp_span){(const uint8_t *)o->wrapped,
+		                                             (uint32_t)strlen(o->wrapped)};
 	cr_assert_eq(sw_leg_add(w->e, &lp, l->uri, sizeof(l->uri), &l->key), 0);
 	tw_settle(w);
 }
