@@ -161,6 +161,25 @@ dpd_counter_total(const struct dpd *d, uint32_t i)
 static int dpd_fail(char *err, size_t errlen, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/*
+ * ctl.blob_bytes over the slots: the largest power of two per slot toward the client
+ * (history copies and reports travel there), a quarter of it toward the data plane.
+ */
+static void
+dpd_ctl_params(const struct msw_cfg *cfg, struct ctl_server_params *p)
+{
+	uint64_t per_slot = cfg->ctl.blob_bytes / p->n_slots;
+	uint32_t d2c = 4096;
+
+	while ((uint64_t)d2c * 2 <= per_slot && d2c < (1u << 30))
+		d2c *= 2;
+	p->blob_d2c = d2c;
+	p->blob_c2d = d2c / 4 >= 4096 ? d2c / 4 : 4096;
+	p->blob_budget[MSW_CTL_BLOB_HISTORY] = d2c / 2;
+	p->blob_budget[MSW_CTL_BLOB_REPORT] = d2c / 4;
+	p->max_objects = cfg->ctl.max_objects;
+}
+
 static int
 dpd_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -351,6 +370,7 @@ dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char
 
 	ctl_server_params_default(&cpar);
 	cpar.instance = d->instance;
+	dpd_ctl_params(cfg, &cpar);
 	d->ctl = ctl_server_create(&cpar);
 	if (d->ctl == NULL) {
 		dpd_fail(err, errlen, "control channel /msw.%s: %s", d->instance,

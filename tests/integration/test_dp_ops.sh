@@ -169,5 +169,21 @@ else
 	notok "drain: still running or exit status $?"
 fi
 pid=
+
+# 8. ctl.blob_bytes and ctl.max_objects shape the control channel: a smaller blob area makes
+#    a smaller region, and the 17th object (conference) of a 16-object registry is refused.
+shm=/dev/shm/msw.$inst
+size_default=$(stat -c %s "$shm")
+dp_write_conf 'ctl = { blob_bytes = 1048576; max_objects = 16; };'
+dp_start
+size_small=$(stat -c %s "$shm")
+made=0
+for i in $(seq 17); do ctl conf create "o$i" >/dev/null 2>&1 && made=$((made + 1)); done
+if [ "$size_small" -lt "$size_default" ] && [ $made = 16 ]; then
+	ok "ctl.blob_bytes 1 MiB: region $size_small < $size_default bytes; ctl.max_objects 16: 16 conferences, the 17th refused"
+else
+	notok "ctl params: region $size_small vs $size_default, $made conferences made"
+fi
+dp_stop || notok "stop after the ctl check"
 echo "1..$n"
 [ $fails = 0 ]
