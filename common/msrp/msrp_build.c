@@ -43,16 +43,66 @@ msrp_text_ok(struct msrp_span s)
 	return true;
 }
 
-/* To-Path/From-Path value: non-empty, SP-separated, no leading/trailing/double SP, no
- * control characters. One pass: it runs for every forwarded chunk. */
+/*
+ * Per-byte tests on 8 bytes at once (SWAR): each returns 0x80 in every byte that matches and
+ * 0 elsewhere, exactly (the additions never carry from one byte into the next).
+ */
+#define MSRP_SWAR_LOW7   0x7f7f7f7f7f7f7f7full
+#define MSRP_SWAR_HIGH   0x8080808080808080ull
+#define MSRP_SWAR_REP(b) (0x0101010101010101ull * (uint8_t)(b))
+
+static inline uint64_t
+msrp_swar_eq0(uint64_t x)
+{
+	return ~(((x & MSRP_SWAR_LOW7) + MSRP_SWAR_LOW7) | x | MSRP_SWAR_LOW7);
+}
+
+/* Bytes < 0x20: high bit clear and (b & 0x7f) + 0x60 below 0x80. */
+static inline uint64_t
+msrp_swar_ctl(uint64_t x)
+{
+	return ~(((x & MSRP_SWAR_LOW7) + MSRP_SWAR_REP(0x60)) | x) & MSRP_SWAR_HIGH;
+}
+
+static inline uint64_t
+msrp_load_le64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/*
+ * To-Path/From-Path value: non-empty, SP-separated, no leading/trailing/double SP, no
+ * control characters (RFC 4975 §9 To-Path = "To-Path:" SP MSRP-URI *(SP MSRP-URI)). It runs
+ * for every forwarded chunk, so 8 bytes per step: controls and DEL by SWAR masks, a double SP
+ * as two adjacent space bytes (inside the word, or the last byte of the previous word and the
+ * first of this one).
+ */
 static bool
 msrp_path_ok(struct msrp_span s)
 {
-	uint8_t prev = ' ';
+	uint64_t prev_sp = MSRP_SWAR_HIGH; /* "byte before the value is SP": refuses a leading SP */
+	uint32_t i = 0;
+	uint8_t prev;
 
 	if (s.len == 0 || s.p[s.len - 1] == ' ')
 		return false;
-	for (uint32_t i = 0; i < s.len; i++) {
+	for (; i + 8 <= s.len; i += 8) {
+		uint64_t x = msrp_load_le64(s.p + i);
+		uint64_t sp = msrp_swar_eq0(x ^ MSRP_SWAR_REP(' '));
+
+		if ((msrp_swar_ctl(x) | msrp_swar_eq0(x ^ MSRP_SWAR_REP(0x7f)) | (sp & (sp >> 8)) |
+		     (prev_sp & sp & 0x80)) != 0)
+			return false;
+		prev_sp = sp >> 56;
+	}
+	prev = (i == 0 || prev_sp != 0) ? ' ' : 'x';
+	for (; i < s.len; i++) {
 		uint8_t c = s.p[i];
 
 		if (c < 0x20 || c == 0x7f || (c == ' ' && prev == ' '))

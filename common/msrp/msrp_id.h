@@ -7,8 +7,10 @@
  *
  * One generator per lcore/thread: a ChaCha20 keystream (RFC 8439 §2.3 block function,
  * 20 rounds) keyed once from the OS CSPRNG (getrandom at init only), with a 64-bit block
- * counter and a 64-bit nonce made of the caller's stream number and random bits. Draws cost
- * one block per four 16-char ids and never make a syscall.
+ * counter and a 64-bit nonce made of the caller's stream number and random bits. The
+ * keystream is produced MSRP_ID_BLOCKS blocks at a time (one SIMD lane per block, same bytes
+ * as computing the blocks one by one), and an id packs 6 bits per char, so a 14-char
+ * transaction id costs 11 keystream bytes; draws never make a syscall.
  *
  * Output alphabet: the first char is ALPHANUM (62 symbols, by rejection sampling), the rest
  * come from ALPHANUM "-" "." (64 symbols, 6 bits each), all legal ident-chars. A 16-char id
@@ -26,11 +28,13 @@
 #define MSRP_ID_MIN_LEN 14 /* 5.95 + 13 * 6 = 83.9 bits >= 80 (MFR-18) */
 #define MSRP_ID_MAX_LEN 32 /* ident = ALPHANUM 3*31ident-char */
 
+#define MSRP_ID_BLOCKS 4 /* ChaCha20 blocks computed per refill (SIMD lanes) */
+
 struct msrp_id_gen {
-	uint32_t key[8];       /* ChaCha20 key, from getrandom() */
-	uint32_t ctr_nonce[4]; /* state words 12..15: 64-bit block counter, 64-bit nonce */
-	uint8_t ks[64];        /* current keystream block */
-	uint8_t ks_pos;        /* next unused byte of ks (64 = empty) */
+	uint32_t key[8];                 /* ChaCha20 key, from getrandom() */
+	uint32_t ctr_nonce[4];           /* words 12..15: 64-bit block counter, 64-bit nonce */
+	uint32_t ks_pos;                 /* next unused byte of ks (sizeof(ks) = empty) */
+	uint8_t ks[64 * MSRP_ID_BLOCKS]; /* keystream; used bytes are zeroed */
 };
 
 /*

@@ -269,6 +269,26 @@ focus_leg_by_identity(struct focus *f, struct focus_conf *c, const char *uri)
 	return NULL;
 }
 
+/*
+ * A participant of c by its real identity, anonymous ones included (their own requests,
+ * SUBSCRIBE or REFER, come from that identity), in a status in [min_status, DISCONNECTING).
+ */
+struct focus_leg *
+focus_leg_by_real_identity(struct focus *f, struct focus_conf *c, const char *who,
+                           enum focus_leg_status min_status)
+{
+	uint32_t ci = focus_conf_idx(f, c);
+
+	for (uint32_t i = 0; i < FOCUS_MAX_LEGS; i++) {
+		struct focus_leg *l = &f->legs[i];
+
+		if (l->in_use && l->conf == ci && l->status >= min_status &&
+		    l->status < FOCUS_ST_DISCONNECTING && strcasecmp(l->identity, who) == 0)
+			return l;
+	}
+	return NULL;
+}
+
 /* Participants of c that count against max participants (not leaving). */
 uint32_t
 focus_conf_active(const struct focus *f, const struct focus_conf *c)

@@ -251,6 +251,8 @@ extern struct log_type focus_log; /* "msw.cp.focus", defined in focus.c */
 uint64_t focus_now_ms(void);
 uint64_t focus_mono_ms(void);
 struct focus_leg *focus_leg_by_identity(struct focus *f, struct focus_conf *c, const char *uri);
+struct focus_leg *focus_leg_by_real_identity(struct focus *f, struct focus_conf *c, const char *who,
+                                             enum focus_leg_status min_status);
 uint32_t focus_conf_idx(const struct focus *f, const struct focus_conf *c);
 uint32_t focus_leg_idx(const struct focus *f, const struct focus_leg *l);
 uint32_t focus_conf_active(const struct focus *f, const struct focus_conf *c);

@@ -126,20 +126,6 @@ focus_refer_new(struct focus *f)
 	return NULL;
 }
 
-/* The participant of c a request comes from, by real identity (anonymous ones too). */
-static struct focus_leg *
-focus_refer_participant(struct focus *f, struct focus_conf *c, const char *who)
-{
-	for (uint32_t i = 0; i < FOCUS_MAX_LEGS; i++) {
-		struct focus_leg *l = &f->legs[i];
-
-		if (l->in_use && l->conf == focus_conf_idx(f, c) &&
-		    l->status == FOCUS_ST_CONNECTED && strcasecmp(l->identity, who) == 0)
-			return l;
-	}
-	return NULL;
-}
-
 void
 focus_refer_request(struct focus *f, nua_handle_t *nh, struct focus_leg *in_dialog,
                     const sip_t *sip, tagi_t tags[])
@@ -173,7 +159,7 @@ focus_refer_request(struct focus *f, nua_handle_t *nh, struct focus_leg *in_dial
 		return;
 	}
 	/* REF-01/05: only a participant of the conference refers. */
-	referrer = focus_refer_participant(f, c, who);
+	referrer = focus_leg_by_real_identity(f, c, who, FOCUS_ST_CONNECTED);
 	if (referrer == NULL) {
 		focus_refer_refuse(f, nh, own, 403, "Forbidden", "only participants may refer");
 		return;

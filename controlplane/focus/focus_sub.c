@@ -217,16 +217,10 @@ focus_sub_accepts(const sip_t *sip)
 static bool
 focus_sub_allowed(struct focus *f, struct focus_conf *c, const char *who)
 {
-	if (focus_leg_by_identity(f, c, who) != NULL)
+	/* An anonymous participant subscribes under its real identity. */
+	if (focus_leg_by_identity(f, c, who) != NULL ||
+	    focus_leg_by_real_identity(f, c, who, FOCUS_ST_PENDING) != NULL)
 		return true;
-	for (uint32_t i = 0; i < FOCUS_MAX_LEGS; i++) {
-		const struct focus_leg *l = &f->legs[i];
-
-		/* An anonymous participant subscribes under its real identity. */
-		if (l->in_use && l->conf == focus_conf_idx(f, c) &&
-		    l->status < FOCUS_ST_DISCONNECTING && strcasecmp(l->identity, who) == 0)
-			return true;
-	}
 	if (c->group >= 0) {
 		const struct cfg_im_group *g = &f->cfg->controlplane.groups.v[c->group];
 

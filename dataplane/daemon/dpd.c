@@ -442,6 +442,7 @@ dpd_create(struct msw_cfg *cfg, const char *cfg_path, const char *instance, char
 	sp.max_msg_bytes = cfg->engine.max_message_bytes;
 	sp.tx_timeout_ms = cfg->msrp.transaction_timeout_ms;
 	sp.final_report_timeout_ms = cfg->msrp.final_report_timeout_ms;
+	sp.final_report_max_bytes = cfg->msrp.final_report_max_bytes;
 	sp.slow_policy = cfg->engine.slow_policy == CFG_SLOW_POLICY_DISCONNECT ? SW_SLOW_DISCONNECT
 	                                                                       : SW_SLOW_DROP;
 	urcu_qsbr_register_thread();

@@ -946,11 +946,11 @@ wk_ev_history(void *ctx, const struct msw_ctl_ev_msg *e, uint64_t offset,
 	struct wk_evt *ev = wk_evt_get(true);
 	uint32_t len = 0;
 
-	(void)offset;
 	if (ev == NULL)
 		return;
 	ev->type = MSW_CTL_EV_HISTORY;
 	ev->u.msg = *e;
+	ev->u.msg.chunk_offset = offset;
 	ev->ct_len = (uint32_t)(content_type.len < 256 ? content_type.len : 256);
 	memcpy(ev->detail, content_type.p, ev->ct_len);
 	len = ev->ct_len;

@@ -650,7 +650,7 @@ MSW_CTL_ASSERT_PAYLOAD(msw_ctl_ev_leg);
 
 /* EV_MSG_DONE / EV_HISTORY (v1). */
 #define MSW_CTL_MSG_F_SETTLED 0x1 /* every recipient is done with it (MSW_CTL_CONF_F_SETTLED) */
-#define MSW_CTL_VER_EV_MSG    1
+#define MSW_CTL_VER_EV_MSG    2   /* v2: chunk_offset (EV_HISTORY) */
 struct msw_ctl_ev_msg {
 	struct msw_ctl_leg_key leg; /* sender */
 	char message_id[MSW_CTL_MSGID_MAX];
@@ -659,6 +659,12 @@ struct msw_ctl_ev_msg {
 	uint32_t em_rsv;
 	struct msw_ctl_blob_ref body;         /* EV_HISTORY: message bytes, class HISTORY */
 	struct msw_ctl_blob_ref content_type; /* EV_HISTORY: class HISTORY */
+	/*
+	 * EV_HISTORY (v2): 0-based position of body's first byte in the message (Byte-Range
+	 * start - 1, RFC 4975 §7.1.1), so a history store can place chunks that arrive in
+	 * pieces or out of order; 0 in EV_MSG_DONE.
+	 */
+	uint64_t chunk_offset;
 };
 MSW_CTL_ASSERT_PAYLOAD(msw_ctl_ev_msg);
 

@@ -60,6 +60,7 @@ DP_IP = "10.78.0.2"
 HOST_IP = "10.78.0.1"
 MSRP_PORT = 2855
 FR_MIME = "application/vnd.oma.poc.final-report+xml"
+FR_MAX_BYTES = 256  # msrp.final_report_max_bytes of the data plane under test
 SLOW_TIMEOUT_MS = 2000  # engine.slow_timeout_ms: a recipient congested this long is reset
 
 results = []
@@ -114,6 +115,8 @@ dataplane = {
 msrp = {
 	transaction_timeout_ms = 2000;
 	final_report_timeout_ms = 2000;
+	# Small enough that scenario c's three recipients need two documents (FDR-06).
+	final_report_max_bytes = %(fr_max)d;
 };
 tcp = {
 	time_wait_ms = 1000;
@@ -123,7 +126,7 @@ engine = {
 	slow_timeout_ms = %(slow)d;
 };
 """ % {"inst": self.instance, "tap": self.tap, "port": MSRP_PORT, "ip": DP_IP,
-       "slow": SLOW_TIMEOUT_MS, "workers": args.workers,
+       "slow": SLOW_TIMEOUT_MS, "workers": args.workers, "fr_max": FR_MAX_BYTES,
        "lcores": "0" if args.workers == 1 else "0-%d" % (args.workers - 1)})
 
     def ctl(self, *argv, timeout=20):
@@ -562,36 +565,52 @@ def scenario_c(env, ctx):
         sent_mids.append(mid)
         t0 = time.time()
 
-        def got_doc():
-            for f in gina.requests:
-                if f.header("Content-Type", "").split(";")[0].strip().lower() == FR_MIME and \
-                        mid.encode() in f.body:
-                    return f
-            return None
-        gina.wait(lambda: got_doc() is not None, 20)
-        f = got_doc()
+        def got_docs():
+            return [f for f in gina.requests
+                    if f.header("Content-Type", "").split(";")[0].strip().lower() == FR_MIME
+                    and mid.encode() in f.body]
+
+        def named():
+            return sum(parse_final_report(d.body)[3] for d in got_docs())
+        gina.wait(lambda: named() >= 3, 20)
+        docs = got_docs()
         dt = time.time() - t0
-        if f is None:
+        if not docs:
             tap(False, "c: final report as a %s arrives" % variant,
                 "no final report in %.1f s; gina received %s; hank %d frames, ivy answered %s,"
                 " jack answered %s, jack REPORTs sent %s" % (
                     dt, gina.frames, len(hank.frames), ivy.answered, jack.answered,
                     jack.reports_sent))
             continue
-        ns, fmid, rc, nrc = parse_final_report(f.body)
+        f = docs[0]
+        # FDR-06: the documents together name every recipient exactly once, each within
+        # msrp.final_report_max_bytes.
+        rc, nrc, ns, fmid = {}, 0, None, None
+        for d in docs:
+            ns1, fmid1, rc1, n1 = parse_final_report(d.body)
+            ns, fmid = ns or ns1, fmid or fmid1
+            ok_doc = ns1 == ns and fmid1 == fmid
+            nrc += n1 if ok_doc else 1000
+            rc.update(rc1)
         want = {"sip:hank@example.com": "timeout", "sip:ivy@example.com": "413",
                 "sip:jack@example.com": "delivered"}
         okd = ns == "urn:x-msw:final-report:0" and fmid == mid and nrc == 3 and \
+            len(rc) == 3 and \
             rc.get("sip:hank@example.com") == (408, "timeout") and \
             rc.get("sip:ivy@example.com", (0, ""))[0] == 413 and \
             rc.get("sip:ivy@example.com", (0, ""))[1] in ("not-sent", "failed") and \
             rc.get("sip:jack@example.com") == (200, "delivered")
+        tap(len(docs) >= 2 and all(len(d.body) <= FR_MAX_BYTES for d in docs),
+            "c: final report as a %s split over %d documents of at most %d bytes "
+            "(msrp.final_report_max_bytes), each recipient named once" % (
+                variant, len(docs), FR_MAX_BYTES),
+            "document sizes %s" % [len(d.body) for d in docs])
         if variant == "REPORT":
-            okm = f.method == "REPORT" and f.header("Message-ID") == mid and \
-                (f.header("Status") or "").startswith("000 200")
+            okm = all(d.method == "REPORT" and d.header("Message-ID") == mid and
+                      (d.header("Status") or "").startswith("000 200") for d in docs)
         else:
-            okm = f.method == "SEND" and f.header("Message-ID") != mid and \
-                (f.header("Failure-Report") or "").lower() == "no"
+            okm = all(d.method == "SEND" and d.header("Message-ID") != mid and
+                      (d.header("Failure-Report") or "").lower() == "no" for d in docs)
         tap(okd and okm, "c: final report as a %s after %.1f s names hank timeout 408, "
             "ivy %s, jack delivered 200" % (variant, dt, "/".join(
                 "%d %s" % v for k, v in rc.items() if "ivy" in k) or "?"),

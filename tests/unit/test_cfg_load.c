@@ -69,6 +69,7 @@ Test(cfg_load, empty_file_gives_every_default)
 	cr_assert_eq(c->msrp.rechunk_bytes, 2048);
 	cr_assert_eq(c->msrp.transaction_timeout_ms, 30000);
 	cr_assert_eq(c->msrp.final_report_timeout_ms, 30000);
+	cr_assert_eq(c->msrp.final_report_max_bytes, 65536);
 	cr_assert_eq(c->tcp.rto_min_ms, 200);
 	cr_assert_eq(c->tcp.time_wait_ms, 60000);
 	cr_assert_eq(c->tcp.max_conns_per_lcore, 65536);

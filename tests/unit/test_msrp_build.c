@@ -290,6 +290,60 @@ Test(msrp_build, invalid_arguments)
 	cr_assert_eq(msrp_build_end(S("abcd"), true, (enum msrp_flag)0, out, sizeof(out)), -EINVAL);
 }
 
+/* The straightforward reading of the To-Path/From-Path rule, one byte at a time. */
+static bool
+path_ok_reference(const uint8_t *p, size_t len)
+{
+	uint8_t prev = ' ';
+
+	if (len == 0 || p[len - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f || (p[i] == ' ' && prev == ' '))
+			return false;
+		prev = p[i];
+	}
+	return true;
+}
+
+/*
+ * The path check works 8 bytes at a time: it must agree with the byte-wise rule for every
+ * length and every position of a space pair (inside a word and across two words), of a
+ * control, DEL and of the bytes next to them (0x1f/0x20, 0x7e/0x7f/0x80, 0xff).
+ */
+Test(msrp_build, path_check_matches_bytewise_rule)
+{
+	static const uint8_t alphabet[] = {'a',  ' ',  0x1f, 0x7f, 0x80,
+	                                   0xff, 0x00, 0x7e, 0x21, '\r'};
+	struct msrp_build_req r = rfc_send_req();
+	const uint8_t *body = (const uint8_t *)"Hey Bob, are you there?";
+	uint8_t path[40], out[512];
+	uint32_t seed = 12345;
+	unsigned int accepted = 0;
+
+	for (int n = 0; n < 200000; n++) {
+		size_t len = 1 + (size_t)n % sizeof(path);
+
+		memset(path, 'u', len);
+		/* 1..3 special bytes at random positions (xorshift32). */
+		for (int k = 0, m = 1 + n % 3; k < m; k++) {
+			seed ^= seed << 13;
+			seed ^= seed >> 17;
+			seed ^= seed << 5;
+			path[seed % len] = alphabet[(seed >> 8) % sizeof(alphabet)];
+		}
+		r.to_path = (struct msrp_span){path, (uint32_t)len};
+		bool want = path_ok_reference(path, len);
+		ssize_t got = msrp_build_send(&r, body, out, sizeof(out));
+
+		cr_assert_eq(got > 0, want, "len %zu: got %zd want %d", len, got, want);
+		accepted += want;
+	}
+	/* Both outcomes were exercised many times. */
+	cr_assert_gt(accepted, 20000);
+	cr_assert_lt(accepted, 180000);
+}
+
 static const char rfc_ok[] = "MSRP a786hjs2 200 OK\r\n"
                              "To-Path: " ALICE "\r\n"
                              "From-Path: " BOB "\r\n"

@@ -136,7 +136,7 @@ Test(msrp_id, bytes_follow_keystream_across_blocks)
 {
 	static const uint8_t seed[32] = {9};
 	struct msrp_id_gen a, b;
-	uint8_t one[200], parts[200], blk[64];
+	uint8_t one[700], parts[700], blk[64];
 	uint32_t words[4] = {0, 0, 5, 0};
 
 	msrp_id_gen_init_seed(&a, seed, 5);
@@ -144,12 +144,83 @@ Test(msrp_id, bytes_follow_keystream_across_blocks)
 	msrp_id_bytes(&a, one, sizeof(one));
 	msrp_id_bytes(&b, parts, 3);
 	msrp_id_bytes(&b, parts + 3, 100);
-	msrp_id_bytes(&b, parts + 103, 97);
+	msrp_id_bytes(&b, parts + 103, 597);
 	cr_assert_eq(memcmp(one, parts, sizeof(one)), 0);
-	/* Block 0 and block 1 of the keystream, in order (64-bit counter in words 12..13). */
-	msrp_chacha20_block(a.key, words, blk);
-	cr_assert_eq(memcmp(one, blk, 64), 0);
-	words[0] = 1;
-	msrp_chacha20_block(a.key, words, blk);
-	cr_assert_eq(memcmp(one + 64, blk, 64), 0);
+	/* Blocks 0..9 of the keystream in order (64-bit counter in words 12..13), across the
+	 * MSRP_ID_BLOCKS-wide refills. */
+	for (uint32_t k = 0; k < 10; k++) {
+		words[0] = k;
+		msrp_chacha20_block(a.key, words, blk);
+		cr_assert_eq(memcmp(one + 64 * k, blk, 64), 0, "block %u", k);
+	}
+}
+
+/* The 64-bit block counter carries from word 12 into word 13 inside one refill. */
+Test(msrp_id, counter_carry_inside_refill)
+{
+	static const uint8_t seed[32] = {4};
+	struct msrp_id_gen g;
+	uint8_t one[64 * MSRP_ID_BLOCKS], blk[64];
+	uint32_t words[4] = {0, 0, 2, 0};
+
+	msrp_id_gen_init_seed(&g, seed, 2);
+	g.ctr_nonce[0] = 0xfffffffe;
+	msrp_id_bytes(&g, one, sizeof(one));
+	for (uint32_t k = 0; k < MSRP_ID_BLOCKS; k++) {
+		uint64_t ctr = 0xfffffffeull + k;
+
+		words[0] = (uint32_t)ctr;
+		words[1] = (uint32_t)(ctr >> 32);
+		msrp_chacha20_block(g.key, words, blk);
+		cr_assert_eq(memcmp(one + 64 * k, blk, 64), 0, "block %u", k);
+	}
+	cr_assert_eq(g.ctr_nonce[0], 0xfffffffe + MSRP_ID_BLOCKS);
+	cr_assert_eq(g.ctr_nonce[1], 1);
+}
+
+/*
+ * An id is the first char from one keystream byte (rejection sampling), then 6 bits per char
+ * from the next bytes, low bits first (3 bytes = 4 chars), and the bytes it used are zeroed.
+ * Checked against the raw keystream of a twin generator, for every length and across refills.
+ */
+Test(msrp_id, packing_follows_keystream)
+{
+	static const char alpha[] =
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.";
+	static const uint8_t seed[32] = {7, 7};
+	struct msrp_id_gen a, b;
+	uint8_t id[MSRP_ID_MAX_LEN], ks[4];
+
+	msrp_id_gen_init_seed(&a, seed, 1);
+	msrp_id_gen_init_seed(&b, seed, 1);
+	for (int n = 0; n < 3000; n++) {
+		size_t len = MSRP_ID_MIN_LEN + (size_t)n % (MSRP_ID_MAX_LEN - MSRP_ID_MIN_LEN + 1);
+		uint32_t before = a.ks_pos;
+
+		cr_assert_eq(msrp_id_next(&a, id, len), (ssize_t)len);
+		do
+			msrp_id_bytes(&b, ks, 1);
+		while ((ks[0] & 63) >= 62);
+		cr_assert_eq(id[0], (uint8_t)alpha[ks[0] & 63]);
+		if (a.ks_pos < before || before + ((len - 1) * 6 + 7) / 8 + 8 > sizeof(a.ks)) {
+			/* Near a refill the generator may fall back to one byte per char: resync.
+			 */
+			b = a;
+			continue;
+		}
+		for (size_t i = 1; i < len; i += 4) {
+			size_t left = len - i < 4 ? len - i : 4, nb = (left * 6 + 7) / 8;
+			uint32_t w = 0;
+
+			memset(ks, 0, sizeof(ks));
+			msrp_id_bytes(&b, ks, nb);
+			w = (uint32_t)ks[0] | (uint32_t)ks[1] << 8 | (uint32_t)ks[2] << 16;
+			for (size_t c = 0; c < left; c++, w >>= 6)
+				cr_assert_eq(id[i + c], (uint8_t)alpha[w & 63], "len %zu char %zu",
+				             len, i + c);
+		}
+		cr_assert_eq(a.ks_pos, b.ks_pos);
+		for (uint32_t k = 0; k < a.ks_pos; k++)
+			cr_assert_eq(a.ks[k], 0, "keystream byte %u not erased", k);
+	}
 }
