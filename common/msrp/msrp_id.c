@@ -16,18 +16,31 @@ msrp_rotl32(uint32_t v, int n)
 	return (v << n) | (v >> (32 - n));
 }
 
-/* RFC 8439 §2.1 quarter round. */
-#define MSRP_QR(a, b, c, d)                                                                        \
+/* RFC 8439 §2.1 quarter round, for scalar words or SIMD vectors of words (rotl). */
+#define MSRP_QR(rotl, a, b, c, d)                                                                  \
 	do {                                                                                       \
 		a += b;                                                                            \
-		d = msrp_rotl32(d ^ a, 16);                                                        \
+		d = rotl(d ^ a, 16);                                                               \
 		c += d;                                                                            \
-		b = msrp_rotl32(b ^ c, 12);                                                        \
+		b = rotl(b ^ c, 12);                                                               \
 		a += b;                                                                            \
-		d = msrp_rotl32(d ^ a, 8);                                                         \
+		d = rotl(d ^ a, 8);                                                                \
 		c += d;                                                                            \
-		b = msrp_rotl32(b ^ c, 7);                                                         \
+		b = rotl(b ^ c, 7);                                                                \
 	} while (0)
+
+/* RFC 8439 §2.3: 20 rounds, as 10 column + diagonal double rounds over state x[16]. */
+#define MSRP_CHACHA20_ROUNDS(rotl, x)                                                              \
+	for (int r_ = 0; r_ < 10; r_++) {                                                          \
+		MSRP_QR(rotl, x[0], x[4], x[8], x[12]);                                            \
+		MSRP_QR(rotl, x[1], x[5], x[9], x[13]);                                            \
+		MSRP_QR(rotl, x[2], x[6], x[10], x[14]);                                           \
+		MSRP_QR(rotl, x[3], x[7], x[11], x[15]);                                           \
+		MSRP_QR(rotl, x[0], x[5], x[10], x[15]);                                           \
+		MSRP_QR(rotl, x[1], x[6], x[11], x[12]);                                           \
+		MSRP_QR(rotl, x[2], x[7], x[8], x[13]);                                            \
+		MSRP_QR(rotl, x[3], x[4], x[9], x[14]);                                            \
+	}
 
 void
 msrp_chacha20_block(const uint32_t key[8], const uint32_t words12_15[4], uint8_t out[64])
@@ -39,16 +52,7 @@ msrp_chacha20_block(const uint32_t key[8], const uint32_t words12_15[4], uint8_t
 	memcpy(in + 4, key, 32);
 	memcpy(in + 12, words12_15, 16);
 	memcpy(x, in, sizeof(x));
-	for (int i = 0; i < 10; i++) {
-		MSRP_QR(x[0], x[4], x[8], x[12]);
-		MSRP_QR(x[1], x[5], x[9], x[13]);
-		MSRP_QR(x[2], x[6], x[10], x[14]);
-		MSRP_QR(x[3], x[7], x[11], x[15]);
-		MSRP_QR(x[0], x[5], x[10], x[15]);
-		MSRP_QR(x[1], x[6], x[11], x[12]);
-		MSRP_QR(x[2], x[7], x[8], x[13]);
-		MSRP_QR(x[3], x[4], x[9], x[14]);
-	}
+	MSRP_CHACHA20_ROUNDS(msrp_rotl32, x)
 	for (int i = 0; i < 16; i++) {
 		uint32_t v = x[i] + in[i];
 
@@ -74,18 +78,6 @@ msrp_v4_rotl(msrp_v4 v, int n)
 	return (v << n) | (v >> (32 - n));
 }
 
-#define MSRP_VQR(a, b, c, d)                                                                       \
-	do {                                                                                       \
-		a += b;                                                                            \
-		d = msrp_v4_rotl(d ^ a, 16);                                                       \
-		c += d;                                                                            \
-		b = msrp_v4_rotl(b ^ c, 12);                                                       \
-		a += b;                                                                            \
-		d = msrp_v4_rotl(d ^ a, 8);                                                        \
-		c += d;                                                                            \
-		b = msrp_v4_rotl(b ^ c, 7);                                                        \
-	} while (0)
-
 static void
 msrp_id_refill(struct msrp_id_gen *g)
 {
@@ -106,16 +98,7 @@ msrp_id_refill(struct msrp_id_gen *g)
 	in[14] = (msrp_v4){0} + g->ctr_nonce[2];
 	in[15] = (msrp_v4){0} + g->ctr_nonce[3];
 	memcpy(x, in, sizeof(x));
-	for (int i = 0; i < 10; i++) {
-		MSRP_VQR(x[0], x[4], x[8], x[12]);
-		MSRP_VQR(x[1], x[5], x[9], x[13]);
-		MSRP_VQR(x[2], x[6], x[10], x[14]);
-		MSRP_VQR(x[3], x[7], x[11], x[15]);
-		MSRP_VQR(x[0], x[5], x[10], x[15]);
-		MSRP_VQR(x[1], x[6], x[11], x[12]);
-		MSRP_VQR(x[2], x[7], x[8], x[13]);
-		MSRP_VQR(x[3], x[4], x[9], x[14]);
-	}
+	MSRP_CHACHA20_ROUNDS(msrp_v4_rotl, x)
 	for (int i = 0; i < 16; i++) {
 		msrp_v4 v = x[i] + in[i];
 

@@ -952,6 +952,8 @@ wk_ev_history(void *ctx, const struct msw_ctl_ev_msg *e, uint64_t offset,
 	ev->u.msg = *e;
 	ev->u.msg.chunk_offset = offset;
 	ev->ct_len = (uint32_t)(content_type.len < 256 ? content_type.len : 256);
+	if (content_type.len > 256 && wk_self != NULL)
+		wk_cnt_add(wk_self, WK_CNT_EVT_TRUNCATED, 1);
 	memcpy(ev->detail, content_type.p, ev->ct_len);
 	len = ev->ct_len;
 	for (unsigned int i = 0; i < n_segs; i++) {

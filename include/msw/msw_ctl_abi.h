@@ -648,14 +648,19 @@ struct msw_ctl_ev_leg {
 };
 MSW_CTL_ASSERT_PAYLOAD(msw_ctl_ev_leg);
 
-/* EV_MSG_DONE / EV_HISTORY (v1). */
+/* EV_MSG_DONE / EV_HISTORY (v2). */
 #define MSW_CTL_MSG_F_SETTLED 0x1 /* every recipient is done with it (MSW_CTL_CONF_F_SETTLED) */
 #define MSW_CTL_VER_EV_MSG    2   /* v2: chunk_offset (EV_HISTORY) */
 struct msw_ctl_ev_msg {
 	struct msw_ctl_leg_key leg; /* sender */
 	char message_id[MSW_CTL_MSGID_MAX];
 	uint64_t msg_len;
-	uint32_t msg_flags; /* MSW_CTL_MSG_F_*: 0 = the last chunk arrived from the sender */
+	/*
+	 * EV_MSG_DONE: MSW_CTL_MSG_F_* (0 = the last chunk arrived from the sender).
+	 * EV_HISTORY: the continuation flag of these bytes as an ASCII char ('$' last, '+' more
+	 * follow, '#' aborted; RFC 4975 §7.1).
+	 */
+	uint32_t msg_flags;
 	uint32_t em_rsv;
 	struct msw_ctl_blob_ref body;         /* EV_HISTORY: message bytes, class HISTORY */
 	struct msw_ctl_blob_ref content_type; /* EV_HISTORY: class HISTORY */
