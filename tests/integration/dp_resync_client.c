@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ctl/ctl_client.h"
+#include "dp_ctl_client.h"
 
 #define NAME "cp-resync-test"
 
@@ -45,65 +46,15 @@ check(int cond, const char *fmt, ...)
 	failures += !cond;
 }
 
-static struct msw_ctl_conf_id
-conf_id(const char *s)
-{
-	struct msw_ctl_conf_id id;
-
-	memset(&id, 0, sizeof(id));
-	id.len = (uint8_t)strlen(s);
-	memcpy(id.id, s, id.len);
-	return id;
-}
-
-static int
-conf_create(struct ctl_client *c, const char *id)
-{
-	struct msw_ctl_conf_create cc;
-
-	memset(&cc, 0, sizeof(cc));
-	cc.conf = conf_id(id);
-	cc.max_legs = 8;
-	cc.cpim_policy = MSW_CTL_CPIM_OFF;
-	return ctl_client_call(c, MSW_CTL_CONF_CREATE, MSW_CTL_VER_CONF_CREATE, &cc, sizeof(cc),
-	                       NULL, 0, NULL, 3000);
-}
-
-/* LEG_ADD; sid may name the session-id (replay). Writes the local URI into uri. */
+/* LEG_ADD toward a fixed peer path; sid may name the session-id (replay). */
 static int
 leg_add(struct ctl_client *c, const char *conf, const char *who, const char *sid, char *uri,
         size_t cap)
 {
-	struct msw_ctl_leg_add la;
-	char path[128], ident[64];
-	struct ctl_blob_src b[2];
-	struct ctl_msg m;
-	const void *data;
-	int rc, n;
+	char path[128];
 
-	memset(&la, 0, sizeof(la));
-	la.leg.conf = conf_id(conf);
-	if (sid != NULL) {
-		la.leg.session_id_len = (uint8_t)strlen(sid);
-		memcpy(la.leg.session_id, sid, la.leg.session_id_len);
-	}
 	snprintf(path, sizeof(path), "msrp://10.81.0.1:4000/%s;tcp", who);
-	snprintf(ident, sizeof(ident), "sip:%s@example.com", who);
-	b[0] = (struct ctl_blob_src){path, (uint32_t)strlen(path), 0,
-	                             offsetof(struct msw_ctl_leg_add, path)};
-	b[1] = (struct ctl_blob_src){ident, (uint32_t)strlen(ident), 0,
-	                             offsetof(struct msw_ctl_leg_add, identity)};
-	rc = ctl_client_call(c, MSW_CTL_LEG_ADD, MSW_CTL_VER_LEG_ADD, &la, sizeof(la), b, 2, &m,
-	                     3000);
-	if (rc != 0)
-		return rc;
-	n = ctl_client_blob(c, &((const struct msw_ctl_leg_add_r *)m.rec.payload)->local_uri,
-	                    &data);
-	if (n <= 0 || (size_t)n >= cap)
-		return -EPROTO;
-	memcpy(uri, data, (size_t)n);
-	uri[n] = '\0';
-	return 0;
+	return dpc_leg_add(c, conf, who, path, sid, 0, uri, cap);
 }
 
 /* Conferences and their leg counts, as "id:n id:n" (CONF_LIST). */
@@ -176,7 +127,7 @@ static int
 replay_r1(struct ctl_client *c, void *arg)
 {
 	struct replay_ctx *rc = arg;
-	int r = conf_create(c, "r1");
+	int r = dpc_conf_create(c, "r1", 0);
 
 	if (r != 0)
 		return r;
@@ -241,7 +192,7 @@ main(int argc, char **argv)
 	check(ctl_client_wait_dp(c, 5000) == 0, "%s: data plane up", argv[3]);
 
 	if (strcmp(argv[3], "setup") == 0) {
-		check(conf_create(c, "r1") == 0 && conf_create(c, "r2") == 0,
+		check(dpc_conf_create(c, "r1", 0) == 0 && dpc_conf_create(c, "r2", 0) == 0,
 		      "setup: conferences r1, r2 created");
 		rc = leg_add(c, "r1", "l1", NULL, st.uri1, sizeof(st.uri1));
 		check(rc == 0 && leg_add(c, "r1", "l2", NULL, uri, sizeof(uri)) == 0 &&
