@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -258,12 +260,23 @@ gen_dpdk_connect_more(struct gen_thread *th, struct gen_dpdk *d)
 		d->settled++;
 	}
 	while (d->next_connect < th->n_legs && d->next_connect - d->settled < GEN_DPDK_CONNECTING) {
-		struct gen_leg *l = th->legs[d->next_connect++];
+		struct gen_leg *l = th->legs[d->next_connect];
+		struct rte_ether_addr mac;
 		struct tcp_handle h;
-		int rc = tcp_connect(gen_dpdk_tcp(d, l), ntohl(s->target_address.s_addr),
-		                     (uint16_t)s->target_port,
-		                     (uint16_t)(GEN_DPDK_FIRST_PORT + l->idx % GEN_DPDK_PER_ADDR),
-		                     &gen_dpdk_tcp_ops, l, d->now_us, &h);
+		int rc;
+
+		/* Until the target's address is resolved on this leg's interface, one leg at a
+		 * time: net holds only a few packets per unresolved address, so a burst of SYNs
+		 * would lose all but those and wait out the initial RTO (1 s, RFC 6298 §2.1). */
+		if (d->next_connect > d->settled &&
+		    !net_arp_lookup(d->ifc[l->idx / GEN_DPDK_PER_ADDR],
+		                    ntohl(s->target_address.s_addr), &mac))
+			break;
+		d->next_connect++;
+		rc = tcp_connect(gen_dpdk_tcp(d, l), ntohl(s->target_address.s_addr),
+		                 (uint16_t)s->target_port,
+		                 (uint16_t)(GEN_DPDK_FIRST_PORT + l->idx % GEN_DPDK_PER_ADDR),
+		                 &gen_dpdk_tcp_ops, l, d->now_us, &h);
 
 		if (rc != 0) {
 			gen_leg_fail(l, "tcp_connect refused");
@@ -419,8 +432,9 @@ gen_dpdk_init(struct gen *g)
 		return -ENOMEM;
 	}
 	memset(&none, 0, sizeof(none));
-	if (bench_memif_attach(&d->mi, s->dpdk_memif_socket, &d->dev_seq, d->pool, 1, 0, &none,
-	                       10.0, NULL, NULL, err, sizeof(err)) != 0) {
+	if (bench_memif_attach(&d->mi, s->dpdk_memif_socket, &d->dev_seq, d->pool, 1,
+	                       (uint8_t)s->dpdk_ring_log2, &none, 10.0, NULL, NULL, err,
+	                       sizeof(err)) != 0) {
 		snprintf(g->err, sizeof(g->err), "memif %s: %s", s->dpdk_memif_socket, err);
 		return -EIO;
 	}
@@ -488,6 +502,64 @@ gen_dpdk_fini(struct gen *g)
 	g->io_ctx = NULL;
 }
 
+/*
+ * Our side of the link, for telling a limit of the generator from one of the switch: TCP
+ * loss recovery and stalls of our stacks (summed over the source addresses) and frames our
+ * memif port could not send. Main thread, after the poll loop ended (tcp_stat_read).
+ */
+static void
+gen_dpdk_json(struct gen *g, FILE *out)
+{
+	static const struct {
+		enum tcp_cnt c;
+		const char *name;
+	} cnts[] = {
+	        {TCP_CNT_RETRANSMITS, "retransmits"},
+	        {TCP_CNT_RTO_EXPIRED, "rto_expired"},
+	        {TCP_CNT_FAST_RETRANSMITS, "fast_retransmits"},
+	        {TCP_CNT_ZERO_WINDOW_PROBES, "zero_window_probes"},
+	        {TCP_CNT_OOO_QUEUED, "ooo_queued"},
+	        {TCP_CNT_NO_MBUF_TX, "no_mbuf_tx"},
+	};
+	struct gen_dpdk *d = g->io_ctx;
+	uint64_t tx_full = 0;
+
+	fprintf(out, ",\"gen_dpdk\":{");
+	for (size_t i = 0; i < sizeof(cnts) / sizeof(cnts[0]); i++) {
+		uint64_t v = 0;
+
+		for (uint32_t a = 0; d->tcp != NULL && a < d->n_addr; a++)
+			if (d->tcp[a] != NULL)
+				v += tcp_stat_read(&tcp_stack_stats(d->tcp[a])->cnt[cnts[i].c]);
+		fprintf(out, "%s\"tcp_%s\":%" PRIu64, i == 0 ? "" : ",", cnts[i].name, v);
+	}
+	/* Segments our stacks refused, by reason (tcp_drops.def), the non-zero ones. */
+	fprintf(out, ",\"tcp_drops\":{");
+	for (int r = 0, first = 1; r < TCP_DROP_MAX; r++) {
+		uint64_t v = 0;
+
+		for (uint32_t a = 0; d->tcp != NULL && a < d->n_addr; a++)
+			if (d->tcp[a] != NULL)
+				v += tcp_stat_read(&tcp_stack_stats(d->tcp[a])->drop[r]);
+		if (v == 0)
+			continue;
+		fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", tcp_drop_names[r], v);
+		first = 0;
+	}
+	fputc('}', out);
+	if (d->mi.open) {
+		struct rte_eth_stats es;
+
+		for (uint16_t q = 0; q < d->mi.port.nb_queues; q++)
+			tx_full += port_stat_read(&d->mi.port.q[q].cnt[PORT_CNT_TX_FULL]);
+		/* Frames the driver could not receive (no mbuf, ring overrun). */
+		if (rte_eth_stats_get(d->mi.port.port_id, &es) == 0)
+			fprintf(out, ",\"port_rx_missed\":%" PRIu64 ",\"port_rx_nombuf\":%" PRIu64,
+			        es.imissed, es.rx_nombuf);
+	}
+	fprintf(out, ",\"port_tx_full\":%" PRIu64 "}", tx_full);
+}
+
 const struct gen_io_ops gen_io_dpdk = {
         .name = "dpdk",
         .max_threads = 1,
@@ -497,5 +569,6 @@ const struct gen_io_ops gen_io_dpdk = {
         .join = gen_dpdk_join,
         .flush = gen_dpdk_flush,
         .drop = gen_dpdk_drop,
+        .json = gen_dpdk_json,
         .fini = gen_dpdk_fini,
 };

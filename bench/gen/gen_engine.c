@@ -245,8 +245,10 @@ gen_send_message(struct gen_leg *l, uint64_t stamp_ns)
 			gen_leg_fail(l, "cannot build a SEND");
 			return;
 		}
-		if (fr)
+		if (fr) {
 			l->outstanding++;
+			gen_cnt_add(th, GEN_CNT_RESP_EXPECTED, 1);
+		}
 		gen_cnt_add(th, GEN_CNT_CHUNKS_SENT, 1);
 		off += n;
 	}
@@ -275,7 +277,7 @@ gen_leg_generate(struct gen_leg *l, uint64_t now)
 			gen_cnt_add(l->th, GEN_CNT_TX_STALLS, 1);
 			break;
 		}
-		if (s->rate > 0) {
+		if (l->th->g->interval_ns > 0) {
 			if (now < l->next_send_ns)
 				break;
 			gen_send_message(l, l->next_send_ns);
@@ -1270,7 +1272,7 @@ gen_summary(struct gen *g, FILE *out, bool setup_failed, double measured_s)
 {
 	const struct gen_scenario *s = g->s;
 	uint64_t c[GEN_CNT_MAX], expected = gen_expected(g), lost = 0, errors = 0;
-	uint64_t missing_reports, missing_final;
+	uint64_t missing_reports, missing_final, missing_resp = 0, backlog = 0;
 	struct gen_hist *h = calloc(1, sizeof(*h));
 	char ip[INET_ADDRSTRLEN];
 
@@ -1294,6 +1296,18 @@ gen_summary(struct gen *g, FILE *out, bool setup_failed, double measured_s)
 				lost += sent - rl->received[p];
 		}
 	}
+	/* After the drain, with the engine threads gone (their legs' own fields are stable):
+	 * SENDs never answered (RFC 4975 §7.1.1: absent Failure-Report means every chunk gets a
+	 * response; a sender would time the transaction out), and in open loop the messages
+	 * the schedule called for that were not sent when sending stopped (the offered load
+	 * the run did not carry: the send queue stayed full, tx_stalls). */
+	for (uint32_t i = 0; !setup_failed && g->legs != NULL && i < g->n_legs; i++) {
+		const struct gen_leg *l = &g->legs[i];
+
+		missing_resp += l->outstanding;
+		if (g->interval_ns > 0 && g->t_sent_end_ns >= l->next_send_ns)
+			backlog += (g->t_sent_end_ns - l->next_send_ns) / g->interval_ns + 1;
+	}
 	/* Reports: every Success-Report: yes message gets one success REPORT (from the switch,
 	 * or from the far endpoint through a relay); every final-report request one report. */
 	missing_reports = c[GEN_CNT_SUCCESS_ASKED] > c[GEN_CNT_SUCCESS_REPORTS]
@@ -1305,7 +1319,7 @@ gen_summary(struct gen *g, FILE *out, bool setup_failed, double measured_s)
 	for (int i = 0; i < GEN_CNT_MAX; i++)
 		if (gen_cnt_is_error[i])
 			errors += c[i];
-	errors += lost + missing_reports + missing_final;
+	errors += lost + missing_reports + missing_final + missing_resp;
 	if (g->sip_stats.used)
 		errors += g->sip_stats.setup_errors + g->sip_stats.bye_errors +
 		          g->sip_stats.end_missing;
@@ -1324,9 +1338,16 @@ gen_summary(struct gen *g, FILE *out, bool setup_failed, double measured_s)
 	        : s->setup == GEN_SETUP_SIP ? "sip"
 	                                    : "ctl",
 	        ip, s->target_port, s->conferences, s->legs, g->n_legs, s->threads,
-	        s->rate > 0 ? "open" : "closed", s->rate, s->window, s->chunk_bytes, measured_s,
-	        (double)s->warmup_ms / 1e3, s->traffic == GEN_TRAFFIC_IDLE ? "idle" : "messages",
-	        g->ready_s);
+	        g->interval_ns > 0 ? "open" : "closed", s->rate, s->window, s->chunk_bytes,
+	        measured_s, (double)s->warmup_ms / 1e3,
+	        s->traffic == GEN_TRAFFIC_IDLE ? "idle" : "messages", g->ready_s);
+	if (g->interval_ns > 0)
+		fprintf(out,
+		        ",\"rate_total\":%u,\"offered_msgs_per_sec\":%.1f,\"msgs_offered\":%" PRIu64
+		        ",\"msgs_backlog\":%" PRIu64,
+		        s->rate_total,
+		        s->rate > 0 ? (double)s->rate * g->n_legs : (double)s->rate_total,
+		        c[GEN_CNT_MSGS_SENT] + backlog, backlog);
 	if (setup_failed) {
 		fprintf(out, ",\"error\":");
 		gen_json_str(out, g->err);
@@ -1336,9 +1357,10 @@ gen_summary(struct gen *g, FILE *out, bool setup_failed, double measured_s)
 	fprintf(out,
 	        ",\"deliveries_expected\":%" PRIu64 ",\"lost\":%" PRIu64
 	        ",\"success_reports_missing\":%" PRIu64 ",\"final_reports_missing\":%" PRIu64
+	        ",\"responses_missing\":%" PRIu64
 	        ",\"msgs_per_sec\":%.1f,\"deliveries_per_sec\":%.1f,\"errors\":%" PRIu64
 	        ",\"ok\":%s,\"latency\":",
-	        expected, lost, missing_reports, missing_final,
+	        expected, lost, missing_reports, missing_final, missing_resp,
 	        measured_s > 0 ? (double)c[GEN_CNT_DELIVERIES_MEASURED] / (s->legs - 1) / measured_s
 	                       : 0.0,
 	        measured_s > 0 ? (double)c[GEN_CNT_DELIVERIES_MEASURED] / measured_s : 0.0, errors,
@@ -1346,6 +1368,8 @@ gen_summary(struct gen *g, FILE *out, bool setup_failed, double measured_s)
 	gen_json_latency(out, h);
 	if (g->sip_stats.used)
 		gen_json_sip(out, &g->sip_stats);
+	if (g->io->json != NULL && g->io_ctx != NULL)
+		g->io->json(g, out);
 	/* Responses by status code: why sends failed (e.g. 503 from an overloaded switch). */
 	fprintf(out, ",\"resp_codes\":{");
 	for (uint32_t code = 0, first = 1; g->th != NULL && code < 1000; code++) {
@@ -1460,7 +1484,8 @@ gen_run(const struct gen_scenario *s, const struct gen_opts *o, FILE *json)
 {
 	struct gen g;
 	uint64_t t0, now, last_del = 0, last_sent = 0, last_ns, next_progress, deadline;
-	uint32_t started = 0, dead;
+	uint32_t started = 0, dead, ready_upto;
+	uint64_t full_check_ns;
 	double measured_s = 0;
 	bool failed = false, io_ready = false;
 	int rc;
@@ -1469,7 +1494,10 @@ gen_run(const struct gen_scenario *s, const struct gen_opts *o, FILE *json)
 	g.s = s;
 	g.pid = getpid();
 	g.n_legs = s->conferences * s->legs;
-	g.interval_ns = s->rate > 0 ? 1000000000ull / s->rate : 0;
+	/* Open loop: rate per leg, or rate_total spread over every leg (1 s × legs / total). */
+	g.interval_ns = s->rate > 0         ? 1000000000ull / s->rate
+	                : s->rate_total > 0 ? 1000000000ull * g.n_legs / s->rate_total
+	                                    : 0;
 	snprintf(g.conf_uri, sizeof(g.conf_uri), "sip:gen%%d-c%%u@gen.invalid");
 	atomic_init(&g.phase, GEN_PH_SETUP);
 	g.io = s->engine == GEN_ENGINE_DPDK ? o->dpdk_io : &gen_io_kernel;
@@ -1526,7 +1554,28 @@ gen_run(const struct gen_scenario *s, const struct gen_opts *o, FILE *json)
 	/* Every leg connected and bound (or authenticated) before anyone sends: 10 s, plus
 	 * 4 ms per leg for the big idle populations (a loaded 2-core machine binds ~1,000/s). */
 	deadline = gen_now_ns() + 10000000000ull + (uint64_t)g.n_legs * 4000000ull;
-	while (gen_ready_count(&g, &dead) < g.n_legs) {
+	/*
+	 * Legs [0, ready_upto) are known ready (legs connect roughly in order), so each check
+	 * looks at a few legs, not all of them (a full count every millisecond over a million
+	 * legs would take a core of its own); a full count once a second catches legs that died.
+	 */
+	ready_upto = 0;
+	full_check_ns = 0;
+	dead = 0;
+	for (;;) {
+		while (ready_upto < g.n_legs &&
+		       atomic_load_explicit(&g.legs[ready_upto].ready, memory_order_acquire))
+			ready_upto++;
+		if (ready_upto < g.n_legs &&
+		    atomic_load_explicit(&g.legs[ready_upto].dead, memory_order_relaxed))
+			dead = 1;
+		if (gen_now_ns() >= full_check_ns) {
+			if (gen_ready_count(&g, &dead) == g.n_legs && dead == 0)
+				break;
+			full_check_ns = gen_now_ns() + 1000000000ull;
+		}
+		if (ready_upto == g.n_legs && gen_ready_count(&g, &dead) == g.n_legs && dead == 0)
+			break;
 		gen_ctl_drain(&g);
 		if (dead > 0 || gen_now_ns() > deadline) {
 			snprintf(g.err, sizeof(g.err),
@@ -1550,7 +1599,7 @@ gen_run(const struct gen_scenario *s, const struct gen_opts *o, FILE *json)
 		        s->conferences, g.ready_s);
 	now = gen_now_ns();
 	for (uint32_t i = 0; i < g.n_legs; i++)
-		g.legs[i].next_send_ns = now + (s->rate > 0 ? g.interval_ns * i / g.n_legs : 0);
+		g.legs[i].next_send_ns = now + g.interval_ns * i / g.n_legs;
 	t0 = now;
 	last_ns = now;
 	next_progress = now + 1000000000ull;
@@ -1567,12 +1616,17 @@ gen_run(const struct gen_scenario *s, const struct gen_opts *o, FILE *json)
 			gen_set_phase(&g, GEN_PH_MEASURE);
 		if (ph == GEN_PH_MEASURE && now >= g.t_drain_ns) {
 			measured_s = (double)(now - g.t_measure_ns) / 1e9;
+			g.t_sent_end_ns = now;
 			gen_set_phase(&g, GEN_PH_DRAIN);
 			deadline = now + (uint64_t)s->drain_ms * 1000000ull;
 		}
 		if (ph == GEN_PH_DRAIN) {
-			/* Give the threads one loop to stop sending, then wait for the copies. */
-			bool done = gen_cnt_sum(&g, GEN_CNT_DELIVERIES) +
+			/* Give the threads one loop to stop sending, then wait for the copies and
+			 * for the responses to our SENDs. */
+			bool done = gen_cnt_sum(&g, GEN_CNT_RESP_OK) +
+			                            gen_cnt_sum(&g, GEN_CNT_RESP_ERR) >=
+			                    gen_cnt_sum(&g, GEN_CNT_RESP_EXPECTED) &&
+			            gen_cnt_sum(&g, GEN_CNT_DELIVERIES) +
 			                            gen_cnt_sum(&g, GEN_CNT_DUPLICATES) >=
 			                    gen_expected(&g) &&
 			            gen_cnt_sum(&g, GEN_CNT_SUCCESS_REPORTS) >=

@@ -168,6 +168,7 @@ struct gen {
 	struct gen_thread *th;
 	_Atomic int phase;
 	uint64_t t_measure_ns, t_drain_ns; /* written by main before publishing the phase */
+	uint64_t t_sent_end_ns;            /* when main published the drain phase (main only) */
 	uint64_t interval_ns;              /* open loop: ns between two messages of a leg */
 	char conf_uri[64];                 /* printf pattern of the conferences' URIs */
 	pid_t pid;
@@ -205,6 +206,9 @@ struct gen_io_ops {
 	/* Setup "sip" (NULL: not supported): leg_open only bound the socket and wrote our URI;
 	 * this connects it to l->msrp_dst, once the SDP answer named it. */
 	int (*leg_connect)(struct gen *g, struct gen_leg *l);
+	/* Optional (NULL: nothing): the transport's own counters as JSON members, each
+	 * starting with ','. Runs on the main thread after join, before fini. */
+	void (*json)(struct gen *g, FILE *out);
 	void (*fini)(struct gen *g);
 };
 

@@ -441,17 +441,33 @@ gen_check_cross(struct gen_loader *ld)
 		        "%u: setup \"relay\" drives 1:1 sessions through an RFC 4976 relay, "
 		        "legs must be 2",
 		        s->legs);
-	if (s->traffic == GEN_TRAFFIC_IDLE) {
-		if (s->rate != 0 || s->window != 0)
-			return gen_fail(ld, gen_line(ld, s->rate != 0 ? "rate" : "window"),
-			                s->rate != 0 ? "rate" : "window",
-			                "traffic \"idle\" sends no message: no rate or window");
-	} else if ((s->rate == 0) == (s->window == 0)) {
-		unsigned int lr = gen_line(ld, "rate"), lw = gen_line(ld, "window");
+	{
+		/* The load: exactly one of the three keys (none with idle traffic). The error
+		 * names the last of those given, or window when none is. */
+		static const char *const load_keys[] = {"rate", "rate_total", "window"};
+		const uint32_t load_vals[] = {s->rate, s->rate_total, s->window};
+		unsigned int given = 0, last_line = 0;
+		const char *last = "window";
 
-		return gen_fail(ld, lr > lw ? lr : lw, lr > lw ? "rate" : "window",
-		                "give exactly one of rate (open loop, msgs/s per leg) and window "
-		                "(closed loop, transactions per leg)");
+		for (size_t i = 0; i < 3; i++) {
+			if (load_vals[i] == 0)
+				continue;
+			given++;
+			if (gen_line(ld, load_keys[i]) >= last_line) {
+				last_line = gen_line(ld, load_keys[i]);
+				last = load_keys[i];
+			}
+		}
+		if (s->traffic == GEN_TRAFFIC_IDLE && given != 0)
+			return gen_fail(ld, last_line, last,
+			                "traffic \"idle\" sends no message: no rate, rate_total or "
+			                "window");
+		if (s->traffic != GEN_TRAFFIC_IDLE && given != 1)
+			return gen_fail(
+			        ld, last_line, last,
+			        "give exactly one of rate (open loop, msgs/s per leg), "
+			        "rate_total (open loop, msgs/s of all legs) and window (closed "
+			        "loop, transactions per leg)");
 	}
 	if (s->size_dist == GEN_SIZE_DIST_UNIFORM && s->size_min > s->size_max)
 		return gen_fail(ld, gen_line(ld, "size.max"), "size.max", "%u is below size.min %u",

@@ -68,6 +68,34 @@ uint64_t msrp_parser_error_offset(const struct msrp_parser *p);
 /* Stream offset of the byte at which the error was detected. Valid after an error. */
 uint64_t msrp_parser_error_pos(const struct msrp_parser *p);
 
+/*
+ * Streaming a request body while it arrives (a relay's cut-through). Call between feeds
+ * (after MSRP_AGAIN); the frame returned by the next MSRP_OK is the same frame, complete.
+ *
+ * msrp_parser_body_partial(): when the parser is inside the body of a frame whose header
+ * block is complete and valid, returns that frame (typed headers valid; body_segs: the body
+ * bytes fed and not dropped yet, possibly followed by the start of the end-line; body_len
+ * is 0 until the frame completes) and sets *certain to the number of body bytes, counted
+ * from the first one, that are body for sure: bytes that can still turn out to be the
+ * "
+-------tid" end-line (split across feeds) are not. Otherwise returns NULL. The frame
+ * is valid until the next feed, drop or init.
+ *
+ * msrp_parser_body_drop(): the caller consumed the first n body bytes not dropped yet
+ * (clamped to *certain - body_skip) and will not read them again: they leave body_segs
+ * (frame.body_skip grows), so the buffers that held only them (and the header block, which
+ * is copied into hdr_buf the first time) need not stay valid any more. This also keeps the
+ * span list short, so max_body_segs no longer limits a streamed body. The completed frame
+ * has body_len = the whole body and body_segs = [body_skip, body_len).
+ *
+ * msrp_parser_body_limit(): replaces max_body_bytes for the frame in progress only (a caller
+ * that streams the body does not hold it, so its memory no longer bounds the chunk);
+ * clamped to MSRP_STREAM_BODY_MAX. No effect outside a body.
+ */
+const struct msrp_frame *msrp_parser_body_partial(const struct msrp_parser *p, uint64_t *certain);
+void msrp_parser_body_drop(struct msrp_parser *p, uint64_t n);
+void msrp_parser_body_limit(struct msrp_parser *p, uint64_t max_body_bytes);
+
 /* True when the parser is between frames (no partial frame buffered). */
 bool msrp_parser_idle(const struct msrp_parser *p);
 

@@ -188,6 +188,7 @@ msrp_frame_begin(struct msrp_parser *p, const uint8_t *base, uint64_t off)
 	p->hdr_seen = 0;
 	p->match = 0;
 	p->region_len = 0;
+	p->body_max = p->lim.max_body_bytes;
 }
 
 /* ---- start line ---- */
@@ -1159,10 +1160,10 @@ msrp_body_phase(struct msrp_parser *p, const uint8_t *buf, size_t len, size_t *p
 
 	/*
 	 * Never scan further than one byte past what the body limit allows (region_len <=
-	 * max_body_bytes + pat_len holds until then): bounded work per chunk, and body spans
+	 * body_max + pat_len holds until then): bounded work per chunk, and body spans
 	 * always fit their 32-bit lengths.
 	 */
-	cap = (uint64_t)p->lim.max_body_bytes + p->pat_len + 1 - p->region_len;
+	cap = p->body_max + p->pat_len + 1 - p->region_len;
 	if (n > cap)
 		n = (size_t)cap;
 
@@ -1239,13 +1240,13 @@ msrp_body_phase(struct msrp_parser *p, const uint8_t *buf, size_t len, size_t *p
 		/* Bytes not part of a possible end-line are body for sure. */
 		definite = p->region_len > m ? p->region_len - m : 0;
 		*posp += i;
-		return definite > p->lim.max_body_bytes ? MSRP_ERR_TOO_LARGE : MSRP_AGAIN;
+		return definite > p->body_max ? MSRP_ERR_TOO_LARGE : MSRP_AGAIN;
 	}
 	*posp += i;
 	/* A match that used the blank line's CRLF has region_len == pat_len - 2: empty data. */
 	f->body_len = p->region_len >= p->pat_len ? p->region_len - p->pat_len : 0;
 	msrp_body_trim(p, p->region_len - f->body_len);
-	if (f->body_len > p->lim.max_body_bytes)
+	if (f->body_len > p->body_max)
 		return MSRP_ERR_TOO_LARGE;
 	/* RFC 4975 §7.1.1: a request carrying a body states its Content-Type. */
 	if (f->body_len > 0 && f->hdr_index[MSRP_HDR_CONTENT_TYPE] < 0)
@@ -1284,6 +1285,72 @@ msrp_parser_feed(struct msrp_parser *p, const uint8_t *buf, size_t len, size_t *
 	p->stream_off += pos;
 	*used = pos;
 	return rc;
+}
+
+/*
+ * Streaming (a relay forwarding a body while it arrives). Body bytes are certain once they
+ * can no longer be part of the end-line: the matcher's m bytes at the end of the region
+ * are a possible start of "\r\n-------" tid flag CRLF (the pattern's only CR is its first
+ * octet, so a match can only start where the current partial one starts).
+ */
+const struct msrp_frame *
+msrp_parser_body_partial(const struct msrp_parser *p, uint64_t *certain)
+{
+	if (p->error != MSRP_OK || p->state != MSRP_PS_BODY)
+		return NULL;
+	*certain = p->region_len > p->match ? p->region_len - p->match : 0;
+	return &p->frame;
+}
+
+void
+msrp_parser_body_drop(struct msrp_parser *p, uint64_t n)
+{
+	struct msrp_frame *f = &p->frame;
+	uint64_t certain;
+	uint32_t k = 0;
+
+	if (msrp_parser_body_partial(p, &certain) == NULL || certain <= f->body_skip)
+		return;
+	if (n > certain - f->body_skip)
+		n = certain - f->body_skip;
+	if (n == 0)
+		return;
+	/* The caller may now release the buffer the header block lies in: keep it here. */
+	if (!p->hdr_copied) {
+		const uint8_t *old = p->blk_base;
+
+		msrp_hdr_copy_out(p);
+		msrp_rebase(&f->header_block, old, p->hdr_len, p->hdr_buf);
+	}
+	while (n > 0 && k < f->n_body_segs) {
+		struct msrp_span *s = &p->body_segs[k];
+
+		if (s->len > n) {
+			s->p += n;
+			s->len -= (uint32_t)n;
+			f->body_skip += n;
+			break;
+		}
+		n -= s->len;
+		f->body_skip += s->len;
+		k++;
+	}
+	if (k > 0) {
+		memmove(p->body_segs, p->body_segs + k,
+		        (f->n_body_segs - k) * sizeof(p->body_segs[0]));
+		f->n_body_segs -= k;
+	}
+}
+
+void
+msrp_parser_body_limit(struct msrp_parser *p, uint64_t max_body_bytes)
+{
+	if (p->error != MSRP_OK || p->state != MSRP_PS_BODY)
+		return;
+	/* Body spans have 32-bit lengths; a frame never scans further than this. */
+	if (max_body_bytes > MSRP_STREAM_BODY_MAX)
+		max_body_bytes = MSRP_STREAM_BODY_MAX;
+	p->body_max = max_body_bytes;
 }
 
 enum msrp_rc

@@ -186,6 +186,11 @@ struct msrp_frame {
 	const struct msrp_span *body_segs;
 	uint32_t n_body_segs;
 	uint64_t body_len;
+	/*
+	 * Body bytes before body_segs[0] that a streaming caller already consumed and dropped
+	 * (msrp_parser_body_drop()); body_segs then cover [body_skip, body_len). 0 otherwise.
+	 */
+	uint64_t body_skip;
 };
 
 /* Host kinds of an MSRP URI authority (RFC 3986 §3.2.2). */
@@ -222,6 +227,8 @@ struct msrp_uri {
 #define MSRP_BODY_SEGS_MAX            64u /* array size; max_body_segs <= this */
 #define MSRP_DEFAULT_MAX_BODY_SEGS    MSRP_BODY_SEGS_MAX
 #define MSRP_PATH_CACHE_BYTES         256u /* longest To-/From-Path value cached */
+/* Largest per-frame body limit msrp_parser_body_limit() accepts (32-bit body spans). */
+#define MSRP_STREAM_BODY_MAX (UINT32_MAX - 1024u)
 
 struct msrp_limits {
 	uint32_t max_header_bytes; /* start line + header lines + blank line */
@@ -264,6 +271,7 @@ struct msrp_parser {
 	uint32_t pat_len;        /* full end-line pattern length */
 	uint8_t pat[2 + 7 + 32]; /* CRLF, seven dashes, tid; flag and CRLF checked apart */
 	uint64_t region_len;     /* body-phase bytes consumed (body + CRLF + end-line so far) */
+	uint64_t body_max;       /* body limit of this frame: lim.max_body_bytes unless raised */
 
 	/*
 	 * Last valid To-Path and From-Path values: every chunk of a session repeats them, so a

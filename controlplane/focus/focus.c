@@ -442,8 +442,10 @@ focus_send_conf_create(struct focus *f, struct focus_conf *c, uint32_t leg)
 	cc.cpim_policy = c->kind == FOCUS_CONF_1TO1 || c->kind == FOCUS_CONF_LARGE
 	                         ? MSW_CTL_CPIM_OFF
 	                         : MSW_CTL_CPIM_WRAP;
-	/* Large message mode: the session ends once the message reached every recipient. */
-	cc.flags = c->kind == FOCUS_CONF_LARGE ? MSW_CTL_CONF_F_SETTLED : 0;
+	/* Large message mode (LMM-07): one message, and the session ends once it reached every
+	 * recipient. */
+	cc.flags = c->kind == FOCUS_CONF_LARGE ? MSW_CTL_CONF_F_SETTLED | MSW_CTL_CONF_F_ONE_MESSAGE
+	                                       : 0;
 	/* PDG-08: the data plane refuses an anonymous leg too, should one get past the focus. */
 	if (!c->anonymity_allowed)
 		cc.flags |= MSW_CTL_CONF_F_NO_ANONYMOUS;
@@ -1663,14 +1665,14 @@ focus_list_invitees(struct focus *f, struct focus_conf *c, const char *list, siz
 	return nu;
 }
 
-/* PDG-04: the members of group g but the initiator, for the focus to invite. */
+/* PDG-04 (and LMM-08 to a group): the members of group g but the initiator, to invite. */
 static void
-focus_group_invitees(struct focus *f, struct focus_conf *c, const char *initiator)
+focus_group_invitees(struct focus *f, struct focus_conf *c, int group, const char *initiator)
 {
-	const struct cfg_im_group *g = &f->cfg->controlplane.groups.v[c->group];
+	const struct cfg_im_group *g = &f->cfg->controlplane.groups.v[group];
 	int n = 0;
 
-	if (!g->invite_members || g->members.n == 0)
+	if (g->members.n == 0)
 		return;
 	c->invitees = calloc(g->members.n, ULIST_URI_CAP);
 	if (c->invitees == NULL)
@@ -1743,9 +1745,11 @@ focus_take_target(struct focus_conf *c, const url_t *ru)
 
 /*
  * Large message mode (OMA 4.2.1, 6.1.1.4; LMM-01..08): one message from the sender to the
- * users of its URI list (INVITE to the factory) or to one user elsewhere (INVITE through the
- * focus). A one-message conference: recipients are invited first, the sender is answered
- * once they are bound, and the data plane's "settled" event ends every dialog with BYE.
+ * users of its URI list (INVITE to the factory), to the other members of a pre-defined group
+ * (INVITE to the Group Identity; only a member may send, PDG-02) or to one user elsewhere
+ * (INVITE through the focus). A one-message conference: recipients are invited first, the
+ * sender is answered once they are bound, and the data plane's "settled" event ends every
+ * dialog with BYE. The group's own session, if any, is not involved.
  */
 static void
 focus_invite_lmm(struct focus *f, struct focus_leg *l, const sip_t *sip, const char *our_user,
@@ -1762,19 +1766,35 @@ focus_invite_lmm(struct focus *f, struct focus_leg *l, const sip_t *sip, const c
 		focus_refuse(f, l, FOCUS_CNT_REJ_488, 488, "Not Acceptable Here", w);
 		return;
 	}
-	if (our_user != NULL &&
+	int group = our_user != NULL && list == NULL ? focus_group_find(f, our_user) : -1;
+
+	if (our_user != NULL && group < 0 &&
 	    (list == NULL || strcmp(our_user, f->cfg->controlplane.factory_user) != 0)) {
 		focus_refuse(f, l, FOCUS_CNT_REJ_403, 403, "Forbidden",
-		             "large message mode needs a URI list or a recipient");
+		             "large message mode needs a URI list, a group or a recipient");
+		return;
+	}
+	if (group >= 0 && !focus_group_member(&f->cfg->controlplane.groups.v[group], l->identity)) {
+		focus_refuse(f, l, FOCUS_CNT_REJ_403, 403, "Forbidden", FOCUS_WARN_NOT_AUTH);
 		return;
 	}
 	c = focus_conf_for(f, l, FOCUS_CONF_LARGE);
 	if (c == NULL)
 		return;
-	if (list == NULL)
+	if (group >= 0) {
+		focus_group_invitees(f, c, group, l->identity);
+		if (c->n_invitees == 0) {
+			free(c->invitees);
+			c->invitees = NULL;
+			c->in_use = false;
+			focus_refuse(f, l, FOCUS_CNT_REJ_400, 400, "Bad Request", "no recipient");
+			return;
+		}
+	} else if (list == NULL) {
 		focus_take_target(c, sip->sip_request->rq_url);
-	else if (!focus_take_list(f, l, c, list, list_len, true))
+	} else if (!focus_take_list(f, l, c, list, list_len, true)) {
 		return;
+	}
 	f->cnt[FOCUS_CNT_CONF_CREATED]++;
 	f->cnt[FOCUS_CNT_LARGE_MSG]++;
 	focus_join(f, l, c, pai_display);
@@ -1885,8 +1905,8 @@ focus_invite(struct focus *f, nua_t *nua, nua_handle_t *nh, const sip_t *sip)
 			c->group = group;
 			c->max_participants = g->max_participants;
 			c->anonymity_allowed = g->anonymity_allowed;
-			if (!(l->anonymous && !c->anonymity_allowed))
-				focus_group_invitees(f, c, l->identity);
+			if (!(l->anonymous && !c->anonymity_allowed) && g->invite_members)
+				focus_group_invitees(f, c, group, l->identity);
 			f->cnt[FOCUS_CNT_CONF_CREATED]++;
 		}
 		focus_join(f, l, c, pai_display);

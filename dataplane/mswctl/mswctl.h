@@ -85,6 +85,7 @@ struct mswctl_cmd {
 	uint8_t direction;                 /* enum msw_ctl_direction */
 	bool history;                      /* conf create / leg add: MSW_CTL_*_F_HISTORY */
 	bool no_anonymous;                 /* conf create: MSW_CTL_CONF_F_NO_ANONYMOUS */
+	bool one_message;                  /* conf create: MSW_CTL_CONF_F_ONE_MESSAGE */
 	bool anonymous;
 	uint8_t setup; /* enum msw_ctl_setup */
 	bool connect_set;

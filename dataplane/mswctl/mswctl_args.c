@@ -37,6 +37,7 @@ enum mswctl_opt_id {
 	O_DIRECTION,
 	O_HISTORY,
 	O_NO_ANONYMOUS,
+	O_ONE_MESSAGE,
 	O_MAX
 };
 
@@ -73,6 +74,7 @@ static const struct mswctl_opt_def mswctl_opts[O_MAX] = {
         [O_DIRECTION] = {"direction", true},
         [O_HISTORY] = {"history", false},
         [O_NO_ANONYMOUS] = {"no-anonymous", false},
+        [O_ONE_MESSAGE] = {"one-message", false},
 };
 
 struct mswctl_verb_def {
@@ -88,9 +90,10 @@ static const struct mswctl_verb_def mswctl_verbs[MSWCTL_VERB_MAX] = {
         [MSWCTL_HELP] = {"help", NULL, NULL, 0, 0, "help | --help"},
         [MSWCTL_CONF_CREATE] = {"conf", "create", NULL, 1,
                                 OPT(O_MAX_LEGS) | OPT(O_MAX_SIZE) | OPT(O_CPIM) | OPT(O_HISTORY) |
-                                        OPT(O_NO_ANONYMOUS),
+                                        OPT(O_NO_ANONYMOUS) | OPT(O_ONE_MESSAGE),
                                 "conf create CONF_ID [--max-legs N] [--max-size BYTES] "
-                                "[--cpim wrap|required|off] [--history] [--no-anonymous]"},
+                                "[--cpim wrap|required|off] [--history] [--no-anonymous] "
+                                "[--one-message]"},
         [MSWCTL_CONF_DELETE] = {"conf", "delete", "del", 1, 0, "conf delete CONF_ID"},
         [MSWCTL_CONF_LIST] = {"conf", "list", NULL, 0, OPT(O_JSON), "conf list [--json]"},
         [MSWCTL_LEG_ADD] = {"leg", "add", NULL, 1,
@@ -577,12 +580,14 @@ mswctl_apply(struct mswctl_parser *p, struct mswctl_cmd *cmd, int id, const char
 	case O_CANCEL:
 	case O_HISTORY:
 	case O_NO_ANONYMOUS:
+	case O_ONE_MESSAGE:
 		cmd->json |= id == O_JSON;
 		cmd->all |= id == O_ALL;
 		cmd->anonymous |= id == O_ANONYMOUS;
 		cmd->cancel |= id == O_CANCEL;
 		cmd->history |= id == O_HISTORY;
 		cmd->no_anonymous |= id == O_NO_ANONYMOUS;
+		cmd->one_message |= id == O_ONE_MESSAGE;
 		return 0;
 	case O_MAX_LEGS:
 		if (!mswctl_u32_range(val, 0, UINT32_MAX, &cmd->max_legs))

@@ -393,7 +393,8 @@ mswctl_conf_create(struct mswctl_ctx *x)
 	q.max_size = x->cmd->max_size;
 	q.cpim_policy = x->cmd->cpim_policy;
 	q.flags = (uint8_t)((x->cmd->history ? MSW_CTL_CONF_F_HISTORY : 0) |
-	                    (x->cmd->no_anonymous ? MSW_CTL_CONF_F_NO_ANONYMOUS : 0));
+	                    (x->cmd->no_anonymous ? MSW_CTL_CONF_F_NO_ANONYMOUS : 0) |
+	                    (x->cmd->one_message ? MSW_CTL_CONF_F_ONE_MESSAGE : 0));
 	rc = mswctl_call(x, MSW_CTL_CONF_CREATE, MSW_CTL_VER_CONF_CREATE, &q, sizeof(q), NULL, 0,
 	                 NULL);
 	if (rc != 0) {
@@ -777,10 +778,12 @@ mswctl_conf_json(FILE *f, const struct mswctl_conf *c)
 	mswctl_json_str(f, c->e.conf.id, c->e.conf.len);
 	fprintf(f,
 	        ",\"max_legs\":%" PRIu32 ",\"n_legs\":%" PRIu32 ",\"max_size\":%" PRIu64
-	        ",\"cpim\":\"%s\",\"history\":%s,\"anonymity\":%s,\"legs\":[",
+	        ",\"cpim\":\"%s\",\"history\":%s,\"anonymity\":%s,\"one_message\":%s,"
+	        "\"legs\":[",
 	        c->e.max_legs, c->e.n_legs, c->e.max_size, mswctl_cpim_name(c->e.cpim_policy),
 	        c->e.flags & MSW_CTL_CONF_F_HISTORY ? "true" : "false",
-	        c->e.flags & MSW_CTL_CONF_F_NO_ANONYMOUS ? "false" : "true");
+	        c->e.flags & MSW_CTL_CONF_F_NO_ANONYMOUS ? "false" : "true",
+	        c->e.flags & MSW_CTL_CONF_F_ONE_MESSAGE ? "true" : "false");
 	for (j = 0; j < c->n_legs; j++) {
 		if (j != 0)
 			fputc(',', f);

@@ -329,7 +329,8 @@ int sw_conn_lookup(const struct sw_lcore *lc, sw_tconn_t tc, uint32_t *conn);
  * Receive buffers the engine holds for connection conn's frame in progress. One chunk may
  * span at most MSRP_BODY_SEGS_MAX buffers: a transport that delivers small segments copies
  * the rest of a long frame into larger buffers once this grows (contiguous bytes of one
- * buffer count once).
+ * buffer count once). A SEND body forwarded while it arrives (cut-through) releases its
+ * buffers as its pieces go out, so this stays near rechunk_bytes worth of buffers.
  */
 uint32_t sw_conn_held(const struct sw_lcore *lc, uint32_t conn);
 /*

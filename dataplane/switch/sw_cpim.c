@@ -145,6 +145,14 @@ sw_cpim_msg_init(struct sw_lcore *lc, struct sw_msg *m, struct sw_leg *l,
 	                                                                    sizeof(lc->body_peek))};
 	struct cpim_msg cm;
 
+	/*
+	 * Only body bytes: a span may run into the end-line of a chunk being streamed, and the
+	 * copy holds at most sizeof(body_peek).
+	 */
+	if (b.len > f->body_len)
+		b.len = (uint32_t)f->body_len;
+	if (b.p == lc->body_peek && b.len > sizeof(lc->body_peek))
+		b.len = sizeof(lc->body_peek);
 	if (cpim_parse(b.p, b.len, &cm) != CPIM_OK) {
 		sw_cnt_add(lc, SW_CNT_CPIM_BAD, 1);
 		return 0; /* forwarded as sent: the recipients judge it */

@@ -629,6 +629,31 @@ sw_slow(struct sw_lcore *lc, struct sw_leg *q, uint64_t now_us)
 }
 
 /*
+ * The end-line of a copy (RFC 4975 §9 end-line, preceded by the CRLF closing the data). Not
+ * msrp_build_end(): its per-call validation is moot here, the tid is ours (ident chars by
+ * construction, sw_tx_alloc) and the flag one the parser or the engine chose; this runs per
+ * copy.
+ */
+static size_t
+sw_end_line(uint8_t *end, const uint8_t *tid, bool has_body, enum msrp_flag flag)
+{
+	size_t n = 0;
+
+	if (has_body) {
+		end[n++] = '\r';
+		end[n++] = '\n';
+	}
+	memcpy(end + n, "-------", 7);
+	n += 7;
+	memcpy(end + n, tid, SW_TID_LEN);
+	n += SW_TID_LEN;
+	end[n++] = (uint8_t)flag;
+	end[n++] = '\r';
+	end[n++] = '\n';
+	return n;
+}
+
+/*
  * On the lcore owning q's connection: allocate a transaction for the copy, write its tid
  * over the placeholder at head + 5 ("MSRP " tid), add the end-line and send. Failures become
  * outcomes for the sender's lcore (origin).
@@ -642,7 +667,7 @@ sw_tx_send_built(struct sw_lcore *lc, uint32_t origin, uint32_t mi, uint32_t gen
 	struct sw_seg segs[SW_HELD_MAX + 3];
 	uint8_t end[MSRP_BUILD_END_MAX];
 	uint32_t ti;
-	ssize_t el;
+	size_t el;
 	unsigned int n = 0;
 	int rc;
 
@@ -657,9 +682,7 @@ sw_tx_send_built(struct sw_lcore *lc, uint32_t origin, uint32_t mi, uint32_t gen
 		return;
 	}
 	memcpy(head + 5, lc->tx[ti].tid, SW_TID_LEN);
-	el = msrp_build_end((struct msrp_span){lc->tx[ti].tid, SW_TID_LEN}, has_body, flag, end,
-	                    sizeof(end));
-	if (el < 0 || nb > SW_HELD_MAX) {
+	if (nb > SW_HELD_MAX) {
 		sw_tx_free(lc, ti);
 		sw_outcome_to(lc, origin, mi, gen, ri, SW_OK_RESPONSE, 400, now_us);
 		return;
@@ -667,6 +690,7 @@ sw_tx_send_built(struct sw_lcore *lc, uint32_t origin, uint32_t mi, uint32_t gen
 	segs[n++] = (struct sw_seg){head, (uint32_t)hl, NULL};
 	memcpy(&segs[n], body, nb * sizeof(segs[0]));
 	n += nb;
+	el = sw_end_line(end, lc->tx[ti].tid, has_body, flag);
 	segs[n++] = (struct sw_seg){end, (uint32_t)el, NULL};
 	rc = sw_send_frame(lc, q->conn, segs, n);
 	if (rc != 0) {
@@ -838,7 +862,7 @@ sw_fwd_rcpt(struct sw_lcore *lc, uint32_t ci, uint32_t mi, uint32_t ri, const st
 		else
 			memmove(&segs[0], &segs[1], nb * sizeof(segs[0]));
 		n += nb;
-		if (off > (first ? v->skip : 0))
+		if (off > (first ? v->skip : 0) || f->body_skip > 0)
 			sw_cnt_add(lc, SW_CNT_RECHUNK, 1);
 		sw_emit(lc, mi, ri, q, lc->head, (size_t)hl, segs, n, plen + prefix, f->has_body,
 		        flag, now_us);
@@ -960,7 +984,7 @@ sw_fanout_as_sent(struct sw_lcore *lc, uint32_t ci, uint32_t mi, const struct sw
 			memcpy(lc->head + start_len, qa->hdr_paths, qa->hdr_paths_len);
 			memcpy(lc->head + start_len + qa->hdr_paths_len, lc->tmpl + skip,
 			       (size_t)tl - skip);
-			if (off > 0)
+			if (off > 0 || f->body_skip > 0)
 				sw_cnt_add(lc, SW_CNT_RECHUNK, 1);
 			sw_emit(lc, mi, ri, q, lc->head, hl, bsegs, nb, plen, f->has_body, flag,
 			        now_us);
@@ -1027,14 +1051,15 @@ sw_ev_history(struct sw_lcore *lc, const struct sw_leg *l, const struct sw_msg *
 	                f->content_type, segs, n);
 }
 
+static void sw_send_tail(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, uint32_t mi,
+                         const struct msrp_frame *f, const struct msrp_frame *pf, uint64_t now_us);
+
 static void
 sw_send_rx(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp_frame *f,
            uint64_t now_us)
 {
 	uint16_t code = 200;
 	uint32_t mi;
-	struct sw_msg *m;
-	uint64_t body = f->has_body ? f->body_len : 0;
 
 	/* Bodiless SEND: binds the session at our end (RFC 4975 §5.4), nothing to forward. */
 	if (!f->has_body && f->flag == MSRP_FLAG_END && f->byte_range.start <= 1) {
@@ -1049,41 +1074,69 @@ sw_send_rx(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp
 	}
 	mi = sw_msg_find(lc, sw_leg_ref_of(l), f->message_id);
 	if (mi == SW_NONE) {
+		/* LMM-07: a large-message session carries one message; another one is refused. */
+		if (l->conf->one_message && l->sent_message) {
+			sw_cnt_add(lc, SW_CNT_DROP_SECOND_MESSAGE, 1);
+			sw_respond(lc, ci, l, f, 403);
+			return;
+		}
 		mi = sw_msg_new(lc, l, f, &code);
 		if (mi == SW_NONE) {
 			sw_respond(lc, ci, l, f, code);
 			return;
 		}
+		l->sent_message = true;
 	}
-	m = &lc->msgs[mi];
+	sw_send_tail(lc, ci, l, mi, f, f, now_us);
+}
+
+/*
+ * The end of one received chunk f of message mi: pf is what is left to forward, the whole
+ * chunk, or for a chunk streamed while it arrived (sw_stream_rx) the bytes after the last
+ * piece, at least one (a piece view: pf->body_skip = its offset in the chunk). Then the hop
+ * response (RFC 4975 §7.2: one per received chunk, after its end-line), the abort, the
+ * message's completion.
+ */
+static void
+sw_send_tail(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, uint32_t mi,
+             const struct msrp_frame *f, const struct msrp_frame *pf, uint64_t now_us)
+{
+	struct sw_msg *m = &lc->msgs[mi];
+	uint64_t body = pf->has_body ? pf->body_len : 0;
+
 	m->received += body;
-	if ((l->history || l->conf->history) && f->has_body)
-		sw_ev_history(lc, l, m, f);
+	if ((l->history || l->conf->history) && pf->has_body)
+		sw_ev_history(lc, l, m, pf);
 	if ((m->total == 0 && m->received > l->conf->max_size)) {
 		/* Size unknown up front ('*'): stop once it exceeds the limit (SWX-11). */
 		sw_cnt_add(lc, SW_CNT_DROP_413, 1);
 		sw_respond(lc, ci, l, f, 413);
-		f = NULL;
+		if (pf->body_skip > 0) {
+			/* Pieces of this chunk went out: those recipients get '#'. */
+			m->received -= body;
+			sw_msg_abort_partial(lc, mi, now_us);
+		}
+		pf = NULL;
 	} else {
 		/* SWX-02: the hop response does not wait for the recipients. */
 		sw_respond(lc, ci, l, f, 200);
 	}
-	if (f == NULL || f->flag == MSRP_FLAG_ABORT) {
+	if (pf == NULL || f->flag == MSRP_FLAG_ABORT) {
 		/* SWX-09: the abort reaches every recipient that got part of the message. */
 		m->aborted = true;
-		if (f != NULL)
+		if (pf != NULL)
 			for (uint32_t r = 0; r < m->n_rcpt; r++)
 				if (m->rcpt[r].got_part && m->rcpt[r].state == SW_RCPT_SENDING) {
-					sw_fwd_rcpt(lc, ci, mi, r, f, now_us);
+					sw_fwd_rcpt(lc, ci, mi, r, pf, now_us);
 					sw_cnt_add(lc, SW_CNT_ABORT_FWD, 1);
 				}
 		sw_msg_free(lc, mi); /* no report of any kind for an aborted message */
 		return;
 	}
-	sw_fanout_as_sent(lc, ci, mi, l, f, now_us);
+	sw_fanout_as_sent(lc, ci, mi, l, pf, now_us);
 	for (uint32_t r = 0; r < m->n_rcpt; r++)
 		if (m->rcpt[r].state == SW_RCPT_SENDING && m->rcpt[r].variant != SW_VAR_AS_SENT)
-			sw_fwd_rcpt(lc, ci, mi, r, f, now_us);
+			sw_fwd_rcpt(lc, ci, mi, r, pf, now_us);
 	if (f->flag == MSRP_FLAG_END) {
 		m->complete = true;
 		sw_cnt_add(lc, SW_CNT_MSG_DONE, 1);
@@ -1321,25 +1374,277 @@ sw_conn_release_held(struct sw_lcore *lc, struct sw_conn *c)
 	c->n_held = 0;
 }
 
+/* ---- cut-through inside one incoming chunk ---- */
+
+/*
+ * Receive buffers whose bytes are all consumed go back: everything held before the buffer
+ * of the first body byte the parser still lists (the header block was copied into the
+ * connection's header buffer by the first msrp_parser_body_drop()). Held buffers are in
+ * stream order, so that is a prefix of c->held.
+ */
+static void
+sw_conn_release_consumed(struct sw_lcore *lc, struct sw_conn *c)
+{
+	struct sw_engine *e = lc->e;
+	uint64_t certain;
+	const struct msrp_frame *f = msrp_parser_body_partial(&c->parser, &certain);
+	const uint8_t *keep = f != NULL && f->n_body_segs > 0 ? f->body_segs[0].p : NULL;
+	uint32_t k = 0;
+
+	while (k < c->n_held && !(keep >= c->held[k].p && keep < c->held[k].p + c->held[k].len))
+		k++;
+	if (k == 0)
+		return;
+	for (uint32_t i = 0; i < k; i++)
+		e->bops.release(e->bctx, c->held[i].buf);
+	memmove(c->held, c->held + k, (c->n_held - k) * sizeof(c->held[0]));
+	c->n_held -= k;
+}
+
+/*
+ * A piece of the chunk f in progress, or its remainder at the end-line: len body bytes from
+ * f->body_skip (where f's body spans begin), with flag. The view keeps body_skip as the
+ * piece's offset in the chunk (re-chunk counting); its Byte-Range starts there.
+ */
+static void
+sw_piece_view(const struct msrp_frame *f, uint64_t len, enum msrp_flag flag, struct msrp_frame *pf)
+{
+	/* No Byte-Range: the chunk is a whole message starting at 1 (RFC 4975 §7.1.1). */
+	uint64_t start = f->byte_range.start > 0 ? f->byte_range.start : 1;
+
+	*pf = *f;
+	pf->byte_range.start = start + f->body_skip;
+	pf->byte_range.end = pf->byte_range.start + len - 1;
+	pf->byte_range.end_known = true;
+	pf->body_len = len;
+	pf->flag = flag;
+}
+
+/*
+ * Decide what becomes of the body of request f once certain body bytes are here and the
+ * end-line is not: the same checks as for a whole chunk (binding, recv-only, conference
+ * max-size, message tracker, CPIM policy), made on the header block. Returns false while
+ * it is too early: fewer than rechunk_bytes + 1 certain bytes (a chunk that ends before is
+ * handled whole, as before), or for the first chunk of a CPIM message fewer than the prefix
+ * the CPIM header block is read from (body_peek: its forms, private target and final-report
+ * request are known before anything is sent).
+ */
+static bool
+sw_stream_decide(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint64_t certain)
+{
+	static const struct msrp_span cpim = {(const uint8_t *)"message/cpim", 12};
+	struct sw_conn *c = &lc->conns[ci];
+	uint64_t need = lc->e->p.rechunk_bytes;
+	struct msrp_frame vf;
+	struct sw_leg *l;
+	uint16_t code = 0;
+	uint32_t mi;
+
+	if (f->kind != MSRP_KIND_REQUEST)
+		return false;
+	if (f->method != MSRP_METHOD_SEND) {
+		/* REPORTs and other methods never use their body: it is dropped as it comes. */
+		if (certain <= need)
+			return false;
+		c->st = SW_ST_SKIP;
+		return true;
+	}
+	if (f->byte_range.start == 1 && sw_span_caseeq(sw_media_type(f->content_type), cpim) &&
+	    need < sizeof(lc->body_peek))
+		need = sizeof(lc->body_peek);
+	if (certain <= need)
+		return false;
+	sw_cnt_add(lc, SW_CNT_RX_REQ, 1);
+	sw_cnt_add(lc, SW_CNT_RX_SEND, 1);
+	c->st = SW_ST_DISCARD;
+	c->st_leg = (struct sw_leg_ref){SW_NONE, 0};
+	l = sw_leg_for(lc, ci, f, &code);
+	if (l == NULL) {
+		c->st_code = code;
+		return true;
+	}
+	c->st_leg = sw_leg_ref_of(l);
+	if (l->recv_only) {
+		sw_cnt_add(lc, SW_CNT_DROP_RECV_ONLY, 1);
+		c->st_code = 403;
+		return true;
+	}
+	mi = sw_msg_find(lc, c->st_leg, f->message_id);
+	if (mi == SW_NONE) {
+		/* LMM-07, as in sw_send_rx(). */
+		if (l->conf->one_message && l->sent_message) {
+			sw_cnt_add(lc, SW_CNT_DROP_SECOND_MESSAGE, 1);
+			c->st_code = 403;
+			return true;
+		}
+		/* The CPIM header block is read from the certain bytes but the last one. */
+		vf = *f;
+		vf.body_len = certain - 1;
+		mi = sw_msg_new(lc, l, &vf, &code);
+		if (mi == SW_NONE) {
+			c->st_code = code;
+			return true;
+		}
+		l->sent_message = true;
+	}
+	c->st = SW_ST_FWD;
+	c->st_mi = mi;
+	c->st_gen = lc->msgs[mi].gen;
+	/*
+	 * The body is no longer held, so the parser's chunk limit no longer bounds memory: a
+	 * streamed chunk may be as large as the conference max-size (its message cannot be
+	 * larger), plus max_chunk_bytes so that a '*' message running past the max-size inside
+	 * one chunk still reaches its end-line and gets its 413 (SWX-11).
+	 */
+	msrp_parser_body_limit(&c->parser, l->conf->max_size > MSRP_STREAM_BODY_MAX
+	                                           ? MSRP_STREAM_BODY_MAX
+	                                           : l->conf->max_size + lc->limits.max_body_bytes);
+	sw_cnt_add(lc, SW_CNT_STREAM_CHUNK, 1);
+	return true;
+}
+
+/*
+ * One piece of plen bytes (from f->body_skip) of the chunk being streamed to every
+ * recipient still sending, with '+' (the real flag goes on the remainder at the end-line),
+ * then dropped from the parser. Past the conference max-size of a '*' message (SWX-11) the
+ * message stops: '#' to those that got part of it (they hold an open message), 413 to the
+ * sender at the end-line, the rest of the chunk is dropped.
+ */
+static void
+sw_stream_piece(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp_frame *f,
+                uint64_t plen, uint64_t now_us)
+{
+	struct sw_conn *c = &lc->conns[ci];
+	uint32_t mi = c->st_mi;
+	struct sw_msg *m = &lc->msgs[mi];
+	struct msrp_frame pf;
+
+	if (m->total == 0 && m->received + plen > l->conf->max_size) {
+		sw_cnt_add(lc, SW_CNT_DROP_413, 1);
+		sw_msg_abort_partial(lc, mi, now_us);
+		sw_msg_free(lc, mi);
+		c->st = SW_ST_DISCARD;
+		c->st_code = 413;
+		return;
+	}
+	sw_piece_view(f, plen, MSRP_FLAG_MORE, &pf);
+	m->received += plen;
+	if (l->history || l->conf->history)
+		sw_ev_history(lc, l, m, &pf);
+	sw_fanout_as_sent(lc, ci, mi, l, &pf, now_us);
+	for (uint32_t r = 0; r < m->n_rcpt; r++)
+		if (m->rcpt[r].state == SW_RCPT_SENDING && m->rcpt[r].variant != SW_VAR_AS_SENT)
+			sw_fwd_rcpt(lc, ci, mi, r, &pf, now_us);
+	sw_cnt_add(lc, SW_CNT_STREAM_PIECE, 1);
+	msrp_parser_body_drop(&c->parser, plen);
+}
+
+/*
+ * Cut-through (issue 5): after a feed that left a request's body incomplete, forward what
+ * is certainly body in pieces of rechunk_bytes, keeping at least one byte back so that the
+ * remainder sent with the real flag at the end-line is never empty, and release the
+ * receive buffers those bytes were in. What the engine holds for one chunk is then about
+ * rechunk_bytes (plus the partial end-line and the receive buffers' granularity), the
+ * header block in the connection's header buffer, whatever the chunk's size.
+ */
+static void
+sw_stream_rx(struct sw_lcore *lc, uint32_t ci, uint64_t now_us)
+{
+	struct sw_conn *c = &lc->conns[ci];
+	uint64_t certain, rc_bytes = lc->e->p.rechunk_bytes;
+	const struct msrp_frame *f = msrp_parser_body_partial(&c->parser, &certain);
+
+	if (f == NULL)
+		return;
+	if (c->st == SW_ST_NONE && !sw_stream_decide(lc, ci, f, certain))
+		return;
+	while (c->st == SW_ST_FWD && c->in_use) {
+		struct sw_msg *m = &lc->msgs[c->st_mi];
+		struct sw_leg *l = sw_leg_deref(lc->e, c->st_leg);
+		uint64_t plen = rc_bytes;
+
+		f = msrp_parser_body_partial(&c->parser, &certain);
+		if (f == NULL || certain <= f->body_skip + 1)
+			break;
+		if (l == NULL || !m->in_use || m->gen != c->st_gen) {
+			/* The sender's session ended meanwhile (its message was aborted). */
+			c->st = SW_ST_DISCARD;
+			c->st_code = 481;
+			break;
+		}
+		/*
+		 * The first piece of a first chunk carries what a CPIM form replaces (its skip
+		 * bytes), so that every later piece only shifts (sw_fwd_rcpt).
+		 */
+		if (f->body_skip == 0 && f->byte_range.start == 1)
+			for (unsigned int v = 0; v < SW_VAR_COUNT; v++)
+				if (m->var[v].used && m->var[v].skip > plen)
+					plen = m->var[v].skip;
+		if (certain - 1 - f->body_skip < plen)
+			break;
+		sw_stream_piece(lc, ci, l, f, plen, now_us);
+	}
+	if (!c->in_use)
+		return;
+	if (c->st == SW_ST_DISCARD || c->st == SW_ST_SKIP) {
+		f = msrp_parser_body_partial(&c->parser, &certain);
+		if (f != NULL && certain > f->body_skip) {
+			sw_cnt_add(lc, SW_CNT_STREAM_DROP, certain - f->body_skip);
+			msrp_parser_body_drop(&c->parser, certain - f->body_skip);
+		}
+	}
+	sw_conn_release_consumed(lc, c);
+}
+
+/* The end-line of a request whose body was streamed, dropped or refused at its head. */
+static void
+sw_stream_end(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, uint64_t now_us)
+{
+	struct sw_conn *c = &lc->conns[ci];
+	uint8_t st = c->st;
+	struct sw_leg *l = c->st_leg.idx != SW_NONE ? sw_leg_deref(lc->e, c->st_leg) : NULL;
+	struct msrp_frame pf;
+
+	c->st = SW_ST_NONE;
+	if (st == SW_ST_SKIP) {
+		sw_frame_rx(lc, ci, f, now_us);
+		return;
+	}
+	if (st == SW_ST_FWD) {
+		const struct sw_msg *m = &lc->msgs[c->st_mi];
+
+		if (l != NULL && m->in_use && m->gen == c->st_gen) {
+			sw_piece_view(f, f->body_len - f->body_skip, f->flag, &pf);
+			sw_send_tail(lc, ci, l, c->st_mi, f, &pf, now_us);
+			return;
+		}
+		c->st_code = 481; /* the sender's session ended meanwhile */
+	}
+	sw_respond(lc, ci, l, f, c->st_code);
+}
+
 int
 sw_conn_open(struct sw_lcore *lc, sw_tconn_t tc, uint32_t *conn)
 {
-	for (uint32_t i = 0; i < lc->e->p.max_conns; i++) {
-		struct sw_conn *c = &lc->conns[i];
+	uint32_t i;
+	struct sw_conn *c;
 
-		if (c->in_use)
-			continue;
-		c->in_use = true;
-		c->tc = tc;
-		c->n_legs = 0;
-		c->n_held = 0;
-		c->active = false;
-		msrp_parser_init(&c->parser, &lc->limits, c->hdr_buf, lc->limits.max_header_bytes);
-		*conn = i;
-		return 0;
+	if (lc->n_conn_free == 0) {
+		sw_cnt_add(lc, SW_CNT_DROP_CONN_FULL, 1);
+		return -ENOSPC;
 	}
-	sw_cnt_add(lc, SW_CNT_DROP_CONN_FULL, 1);
-	return -ENOSPC;
+	i = lc->conn_free[--lc->n_conn_free];
+	c = &lc->conns[i];
+	c->hdr_buf = lc->hdr_area + (size_t)i * lc->limits.max_header_bytes;
+	c->in_use = true;
+	c->tc = tc;
+	c->n_legs = 0;
+	c->n_held = 0;
+	c->active = false;
+	c->st = SW_ST_NONE;
+	msrp_parser_init(&c->parser, &lc->limits, c->hdr_buf, lc->limits.max_header_bytes);
+	*conn = i;
+	return 0;
 }
 
 int
@@ -1386,15 +1691,23 @@ sw_conn_rx_one(struct sw_lcore *lc, uint32_t ci, const uint8_t *data, uint32_t l
 
 		pos += used;
 		if (rc == MSRP_OK) {
-			sw_frame_rx(lc, ci, &f, now_us);
+			if (c->st != SW_ST_NONE)
+				sw_stream_end(lc, ci, &f, now_us);
+			else
+				sw_frame_rx(lc, ci, &f, now_us);
 			if (!c->in_use)
 				return 0; /* closed while handling the frame */
 			/* Frame done: only the current buffer can hold the next frame's bytes. */
 			sw_conn_release_held(lc, c);
 			continue;
 		}
-		if (rc == MSRP_AGAIN)
+		if (rc == MSRP_AGAIN) {
+			/* Inside a body: forward what is certainly body (cut-through). */
+			sw_stream_rx(lc, ci, now_us);
+			if (!c->in_use)
+				return 0;
 			break;
+		}
 		goto proto;
 	}
 	c->cur = (struct sw_held){0};
@@ -1490,22 +1803,38 @@ sw_conn_legs_gone(struct sw_lcore *lc, struct sw_conn *c, enum sw_close_reason w
  * LEG_DEL reached the owner lcore. Only the handle is used: the slot may already be on its
  * way back to the free list. The last session on a connection ends it (RFC 4975 §5.4).
  */
+static bool
+sw_conn_drop_ref(struct sw_lcore *lc, struct sw_conn *c, struct sw_leg_ref ref)
+{
+	if (!c->in_use)
+		return false;
+	for (uint32_t i = 0; i < c->n_legs; i++)
+		if (c->legs[i].idx == ref.idx && c->legs[i].gen == ref.gen) {
+			c->legs[i] = c->legs[--c->n_legs];
+			if (c->n_legs == 0)
+				lc->e->tops.close(lc->e->tctx, c->tc);
+			return true;
+		}
+	return false;
+}
+
 static void
 sw_lcore_leg_deleted(struct sw_lcore *lc, struct sw_leg_ref ref, uint64_t now_us)
 {
-	for (uint32_t ci = 0; ci < lc->e->p.max_conns; ci++) {
-		struct sw_conn *c = &lc->conns[ci];
+	struct sw_engine *e = lc->e;
+	/*
+	 * The slot's connection index is where the leg was bound, unless the slot was already
+	 * reused; the connection's own list confirms the handle either way. Only a miss (never
+	 * bound, or reused) scans every connection: deleting a million bound legs stays linear.
+	 */
+	uint32_t hint = ref.idx < e->p.max_legs
+	                        ? __atomic_load_n(&e->legs[ref.idx].conn, __ATOMIC_RELAXED)
+	                        : SW_NONE;
 
-		if (!c->in_use)
-			continue;
-		for (uint32_t i = 0; i < c->n_legs; i++)
-			if (c->legs[i].idx == ref.idx && c->legs[i].gen == ref.gen) {
-				c->legs[i] = c->legs[--c->n_legs];
-				if (c->n_legs == 0)
-					lc->e->tops.close(lc->e->tctx, c->tc);
+	if (hint >= e->p.max_conns || !sw_conn_drop_ref(lc, &lc->conns[hint], ref))
+		for (uint32_t ci = 0; ci < e->p.max_conns; ci++)
+			if (sw_conn_drop_ref(lc, &lc->conns[ci], ref))
 				break;
-			}
-	}
 	sw_leg_left_ref(lc, ref, now_us);
 }
 
@@ -1523,6 +1852,33 @@ uint32_t
 sw_conn_held(const struct sw_lcore *lc, uint32_t ci)
 {
 	return ci < lc->e->p.max_conns && lc->conns[ci].in_use ? lc->conns[ci].n_held : 0;
+}
+
+/* Bucket of an authority (host compared case-insensitively, RFC 3986 §6.2.2.1; port). */
+static uint32_t
+sw_act_bucket(const struct sw_lcore *lc, const struct msrp_uri *u)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (uint32_t i = 0; i < u->host.len; i++) {
+		uint8_t c = u->host.p[i];
+
+		h = (h ^ (c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c)) * 16777619u;
+	}
+	h = (h ^ u->port ^ (u->has_port ? 0x10000u : 0)) * 16777619u;
+	return h & lc->act_mask;
+}
+
+/* An active connection closes: out of its authority bucket. */
+static void
+sw_act_unlink(struct sw_lcore *lc, uint32_t ci)
+{
+	uint32_t *p = &lc->act_hash[sw_act_bucket(lc, &lc->conns[ci].authority)];
+
+	while (*p != SW_NONE && *p != ci)
+		p = &lc->conns[*p].act_next;
+	if (*p == ci)
+		*p = lc->conns[ci].act_next;
 }
 
 void
@@ -1549,7 +1905,12 @@ sw_conn_closed(struct sw_lcore *lc, uint32_t ci, uint64_t now_us)
 		}
 		ti = next;
 	}
+	if (c->active) {
+		sw_act_unlink(lc, ci);
+		c->active = false;
+	}
 	c->in_use = false;
+	lc->conn_free[lc->n_conn_free++] = ci;
 	sw_lcore_flush(lc);
 }
 
@@ -1594,7 +1955,8 @@ sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l, uint64_t now_us)
 	}
 	if (msrp_uri_parse(first.p, first.len, &u) != 0)
 		return;
-	for (uint32_t i = 0; i < e->p.max_conns; i++) {
+	for (uint32_t i = lc->act_hash[sw_act_bucket(lc, &u)]; i != SW_NONE;
+	     i = lc->conns[i].act_next) {
 		struct sw_conn *c = &lc->conns[i];
 
 		if (c->in_use && c->active && c->authority.port == u.port &&
@@ -1616,9 +1978,15 @@ sw_lcore_connect_leg(struct sw_lcore *lc, struct sw_leg *l, uint64_t now_us)
 
 		size_t al = first.len < SW_URI_MAX ? first.len : SW_URI_MAX - 1;
 
-		c->active = true;
 		memcpy(c->authority_buf, first.p, al);
-		msrp_uri_parse((const uint8_t *)c->authority_buf, al, &c->authority);
+		if (msrp_uri_parse((const uint8_t *)c->authority_buf, al, &c->authority) == 0) {
+			uint32_t *b = &lc->act_hash[sw_act_bucket(lc, &c->authority)];
+
+			/* Findable for reuse only once its authority is known. */
+			c->active = true;
+			c->act_next = *b;
+			*b = ci;
+		}
 	}
 	sw_conn_add_leg(&lc->conns[ci], l);
 	sw_bind(lc, ci, l);

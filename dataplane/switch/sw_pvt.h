@@ -97,7 +97,8 @@ struct sw_leg {
 	_Atomic uint32_t lcore; /* lcore of the bound connection, or SW_NONE */
 	/* enum msw_ctl_leg_state, written by the owner lcore, read by listings (relaxed). */
 	_Atomic uint8_t state;
-	uint32_t conn; /* index in that lcore's conns, or SW_NONE */
+	uint32_t conn;     /* index in that lcore's conns, or SW_NONE */
+	bool sent_message; /* it started a message (MSW_CTL_CONF_F_ONE_MESSAGE) */
 	bool connect_pending;
 	bool in_use;
 	uint32_t free_next;
@@ -122,6 +123,7 @@ struct sw_conf {
 	uint64_t max_size;
 	uint8_t cpim_policy;
 	bool settled_events; /* MSW_CTL_CONF_F_SETTLED: post EV_MSG_DONE|SETTLED */
+	bool one_message;    /* MSW_CTL_CONF_F_ONE_MESSAGE: a second Message-ID gets 403 */
 	bool history;
 	bool no_anonymous;      /* MSW_CTL_CONF_F_NO_ANONYMOUS: anonymity not allowed */
 	uint8_t flags;          /* MSW_CTL_CONF_F_* as created (listings) */
@@ -143,6 +145,17 @@ struct sw_held {
 	uint32_t len;
 };
 
+/*
+ * Cut-through of the request being received on a connection (sw_stream_rx): what was
+ * decided about its body once enough of it arrived before the end-line.
+ */
+enum sw_stream_state {
+	SW_ST_NONE = 0, /* not decided: the chunk is handled whole if its end-line comes first */
+	SW_ST_FWD,      /* SEND accepted: pieces go to the recipients as the body arrives */
+	SW_ST_DISCARD,  /* SEND refused at its head: body dropped, st_code answered at the end */
+	SW_ST_SKIP,     /* not a SEND: body dropped as it arrives, frame handled at the end */
+};
+
 /* Thread-safety: owned by its lcore. */
 struct sw_conn {
 	bool in_use;
@@ -155,8 +168,14 @@ struct sw_conn {
 	struct sw_held cur; /* buffer of the sw_conn_rx() call in progress */
 	uint32_t n_held;
 	struct sw_held held[SW_HELD_MAX]; /* buffers of the frame being parsed */
+	/* Cut-through of the request in progress (enum sw_stream_state). */
+	uint8_t st;
+	uint16_t st_code;         /* SW_ST_DISCARD: the response at the end-line */
+	struct sw_leg_ref st_leg; /* the sender's leg (SW_ST_FWD, SW_ST_DISCARD when known) */
+	uint32_t st_mi, st_gen;   /* SW_ST_FWD: the message and its generation */
 	struct msrp_parser parser;
 	uint8_t *hdr_buf;
+	uint32_t act_next; /* active connections: next in the authority hash bucket */
 };
 
 enum sw_rcpt_state {
@@ -298,6 +317,21 @@ struct sw_lcore {
 	uint32_t xfer_free;
 	struct msrp_id_gen ids;
 	struct sw_conn *conns;
+	uint32_t *conn_free; /* free connection slots (stack): opening one is O(1) */
+	uint32_t n_conn_free;
+	/*
+	 * The connections' header buffers, max_conns x max_header_bytes in one mapping with
+	 * MAP_NORESERVE: a page costs memory only once a header block split over two reads was
+	 * kept in it, so a million mostly idle connections do not cost 16 KiB each.
+	 */
+	uint8_t *hdr_area;
+	size_t hdr_area_len;
+	/*
+	 * Active connections (ones this lcore dialled, a=setup:active legs) by authority, so a
+	 * new active leg finds a connection to reuse (RFC 4975 §5.4) without scanning all.
+	 */
+	uint32_t *act_hash; /* bucket -> first connection index, SW_NONE when empty */
+	uint32_t act_mask;  /* buckets - 1 (a power of two) */
 	struct sw_msg *msgs;
 	struct sw_rcpt *rcpt_pool;
 	uint32_t msg_free;
@@ -335,7 +369,8 @@ struct sw_engine {
 	struct cds_lfht *confs;
 	struct cds_lfht *legs_ht;
 	struct sw_leg *legs;
-	uint32_t leg_free; /* control thread only */
+	uint32_t leg_free;   /* control thread only */
+	uint32_t legs_fresh; /* slots [legs_fresh, max_legs) never used (control thread) */
 	/* Objects in the tables: written by the control thread, read anywhere (relaxed). */
 	_Atomic uint64_t n_confs, n_legs;
 	uint32_t hash_seed;

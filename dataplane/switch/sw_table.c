@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "fdr/fdr.h"
 #include "switch/sw_pvt.h"
@@ -134,6 +135,18 @@ sw_leg_alloc(struct sw_engine *e)
 		                                __ATOMIC_ACQUIRE))
 			return head;
 	}
+	/*
+	 * Slots never used yet are taken in order and set up here, not at engine creation:
+	 * the table is sized for max_legs, and untouched slots cost no memory (4 KiB each).
+	 */
+	if (e->legs_fresh < e->p.max_legs) {
+		struct sw_leg *l = &e->legs[e->legs_fresh];
+
+		l->idx = e->legs_fresh;
+		l->owner = e;
+		atomic_store_explicit(&l->lcore, SW_NONE, memory_order_relaxed);
+		return e->legs_fresh++;
+	}
 	return SW_NONE;
 }
 
@@ -178,6 +191,7 @@ sw_conf_create(struct sw_engine *e, const struct msw_ctl_conf_create *cc,
 	c->max_size = cc->max_size != 0 ? cc->max_size : e->p.max_msg_bytes;
 	c->cpim_policy = cc->cpim_policy;
 	c->settled_events = (cc->flags & MSW_CTL_CONF_F_SETTLED) != 0;
+	c->one_message = (cc->flags & MSW_CTL_CONF_F_ONE_MESSAGE) != 0;
 	c->history = (opts != NULL && opts->history) || (cc->flags & MSW_CTL_CONF_F_HISTORY) != 0;
 	c->no_anonymous = (cc->flags & MSW_CTL_CONF_F_NO_ANONYMOUS) != 0;
 	c->flags = (uint8_t)(cc->flags | (c->history ? MSW_CTL_CONF_F_HISTORY : 0));
@@ -435,7 +449,9 @@ sw_leg_add(struct sw_engine *e, const struct sw_leg_params *lp, char *uri, size_
 		rc = -EINVAL;
 		goto undo;
 	}
-	l->conn = SW_NONE;
+	/* Read by a previous owner lcore that may still be handling the slot's old LEG_GONE. */
+	__atomic_store_n(&l->conn, SW_NONE, __ATOMIC_RELAXED);
+	l->sent_message = false;
 	atomic_store_explicit(&l->lcore, SW_NONE, memory_order_relaxed);
 	atomic_store_explicit(&l->state, MSW_CTL_LEG_WAITING, memory_order_relaxed);
 	l->connect_pending = lp->active;
@@ -583,18 +599,34 @@ sw_lcore_init(struct sw_engine *e, struct sw_lcore *lc, uint32_t id)
 	lc->msg_hash = malloc(sizeof(uint32_t) << SW_MSG_HASH_BITS);
 	lc->tx = calloc(p->max_tx, sizeof(*lc->tx));
 	lc->tx_free = calloc(p->max_tx, sizeof(*lc->tx_free));
+	lc->conn_free = calloc(p->max_conns, sizeof(*lc->conn_free));
 	if (lc->conns == NULL || lc->msgs == NULL || lc->rcpt_pool == NULL ||
-	    lc->msg_hash == NULL || lc->tx == NULL || lc->tx_free == NULL)
+	    lc->msg_hash == NULL || lc->tx == NULL || lc->tx_free == NULL || lc->conn_free == NULL)
 		return -ENOMEM;
 	msrp_limits_default(&lim);
 	lim.max_header_bytes = p->max_header_bytes;
 	lim.max_body_bytes = p->max_chunk_bytes;
 	lc->limits = lim;
-	for (uint32_t i = 0; i < p->max_conns; i++) {
-		lc->conns[i].hdr_buf = malloc(lim.max_header_bytes);
-		if (lc->conns[i].hdr_buf == NULL)
-			return -ENOMEM;
+	lc->hdr_area_len = (size_t)p->max_conns * lim.max_header_bytes;
+	lc->hdr_area = mmap(NULL, lc->hdr_area_len, PROT_READ | PROT_WRITE,
+	                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (lc->hdr_area == MAP_FAILED) {
+		lc->hdr_area = NULL;
+		return -ENOMEM;
 	}
+	/* Lowest slot first, like the scan this stack replaced. A slot itself (6.5 KiB, most
+	 * of it parser state) is first touched when a connection takes it. */
+	for (uint32_t i = 0; i < p->max_conns; i++)
+		lc->conn_free[i] = p->max_conns - 1 - i;
+	lc->n_conn_free = p->max_conns;
+	lc->act_mask = 63;
+	while (lc->act_mask < p->max_conns / 2 && lc->act_mask < (1u << 20) - 1)
+		lc->act_mask = lc->act_mask * 2 + 1;
+	lc->act_hash = malloc(((size_t)lc->act_mask + 1) * sizeof(*lc->act_hash));
+	if (lc->act_hash == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i <= lc->act_mask; i++)
+		lc->act_hash[i] = SW_NONE;
 	for (uint32_t i = 0; i < (1u << SW_MSG_HASH_BITS); i++)
 		lc->msg_hash[i] = SW_NONE;
 	lc->msg_free = SW_NONE;
@@ -618,12 +650,17 @@ sw_lcore_fini(struct sw_engine *e, struct sw_lcore *lc)
 		for (uint32_t i = 0; i < e->p.max_conns; i++) {
 			struct sw_conn *c = &lc->conns[i];
 
+			if (c->n_held == 0)
+				continue; /* (and a slot never used stays untouched) */
 			for (uint32_t k = 0; k < c->n_held; k++)
 				e->bops.release(e->bctx, c->held[k].buf);
 			c->n_held = 0;
-			free(c->hdr_buf);
 		}
 	}
+	if (lc->hdr_area != NULL)
+		munmap(lc->hdr_area, lc->hdr_area_len);
+	free(lc->conn_free);
+	free(lc->act_hash);
 	for (uint32_t d = 0; d < SW_LCORES_MAX; d++)
 		sw_ring_destroy(lc->to[d]);
 	sw_ring_destroy(lc->ctl);
@@ -669,8 +706,22 @@ sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops,
 		e->eops = *eops;
 	e->ectx = ectx;
 	e->legs = calloc(p->max_legs, sizeof(*e->legs));
-	e->confs = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
-	e->legs_ht = cds_lfht_new(256, 256, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	/*
+	 * Buckets for the configured capacity from the start (about one node per bucket, 16
+	 * bytes each): growing by auto-resize needs grace periods from a worker thread and lags
+	 * far behind a fast fill (a million LEG_ADDs into 256 buckets made every bind walk
+	 * thousands of nodes), and never shrinking below it keeps a mass delete cheap too.
+	 */
+	unsigned long leg_buckets = 256, conf_buckets = 64;
+
+	while (leg_buckets < p->max_legs && leg_buckets < (1ul << 22))
+		leg_buckets <<= 1;
+	while (conf_buckets < p->max_legs / 4 && conf_buckets < (1ul << 20))
+		conf_buckets <<= 1;
+	e->confs = cds_lfht_new(conf_buckets, conf_buckets, 0,
+	                        CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	e->legs_ht = cds_lfht_new(leg_buckets, leg_buckets, 0,
+	                          CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	rc = (e->legs == NULL || e->confs == NULL || e->legs_ht == NULL) ? -ENOMEM : 0;
 	if (rc == 0 && p->id_seed != NULL)
 		msrp_id_gen_init_seed(&e->ctl_ids, p->id_seed, 1);
@@ -698,13 +749,7 @@ sw_engine_create(const struct sw_params *p, const struct sw_transport_ops *tops,
 		return NULL;
 	}
 	e->leg_free = SW_NONE;
-	for (uint32_t i = p->max_legs; i-- > 0;) {
-		e->legs[i].idx = i;
-		e->legs[i].owner = e;
-		e->legs[i].lcore = SW_NONE;
-		e->legs[i].free_next = e->leg_free;
-		e->leg_free = i;
-	}
+	e->legs_fresh = 0;
 	msrp_id_bytes(&e->ctl_ids, (uint8_t *)&e->hash_seed, sizeof(e->hash_seed));
 	return e;
 }

@@ -79,6 +79,9 @@ struct wk {
 	uint64_t rx_tsc; /* TSC when that processing started (residence histogram) */
 	uint64_t now_us, hz, tsc_per_us;
 	uint64_t next_pub_us, next_scan_us;
+	/* wk_scan() in slices: next slot, sums of the pass so far (gauges at its end). */
+	uint32_t scan_pos;
+	uint64_t scan_start_us, scan_queued, scan_throttled;
 	uint32_t iter, idle_n, idle_cap_us;
 	bool accepting;
 	struct steer *steer;   /* flows of this worker, hand-off ring (dataplane/steer) */
@@ -1065,24 +1068,33 @@ wk_publish(struct wk *w)
 #undef WK_PUT
 }
 
-/* Gauges, slow-recipient and close-grace checks: a scan of the slots in use. */
-static void
+/*
+ * Gauges, slow-recipient and close-grace checks: a pass over the slots in use, one slice of
+ * WK_SCAN_SLICE slots per call. A pass starts every 100 ms; with many connections it spans
+ * several calls (one a millisecond), so a million connections cost a pass a second of about
+ * 5 % of the lcore instead of the whole lcore (the checks are on timeouts of seconds).
+ * Returns true when the pass is complete (gauges published).
+ */
+#define WK_SCAN_SLICE 1024u
+
+static bool
 wk_scan(struct wk *w)
 {
-	uint64_t queued = 0, throttled = 0;
 	uint64_t slow_us = (uint64_t)w->p.slow_timeout_ms * 1000;
 	uint64_t grace_us = (uint64_t)w->p.close_grace_ms * 1000;
 	uint32_t sndbuf = tcp_stack_params(w->tcp)->sndbuf_bytes;
+	uint32_t end =
+	        w->scan_pos + WK_SCAN_SLICE < w->hiwat ? w->scan_pos + WK_SCAN_SLICE : w->hiwat;
 
-	for (uint32_t i = 0; i < w->hiwat; i++) {
+	for (uint32_t i = w->scan_pos; i < end; i++) {
 		struct wk_conn *c = &w->conns[i];
 
 		if (!c->in_use || c->dead)
 			continue;
-		queued += sndbuf - tcp_send_space(w->tcp, c->h) + c->ovf_bytes;
+		w->scan_queued += sndbuf - tcp_send_space(w->tcp, c->h) + c->ovf_bytes;
 		if (c->ovf != NULL)
 			wk_ovf_flush(w, c);
-		throttled += c->throttles > 0;
+		w->scan_throttled += c->throttles > 0;
 		if (c->closing && w->now_us - c->closing_since > grace_us) {
 			/* The peer never finished its side: reset, then finish the slot. */
 			tcp_abort(w->tcp, c->h, w->now_us);
@@ -1098,12 +1110,19 @@ wk_scan(struct wk *w)
 			w->dead[w->n_dead++] = i;
 		}
 	}
+	w->scan_pos = end;
+	if (end < w->hiwat)
+		return false;
 	wk_gauge(w, WK_CNT_G_CONNS, w->n_open);
 	wk_gauge(w, WK_CNT_G_MBUFS_IN_USE, w->p.pool->size - rte_mempool_avail_count(w->p.pool));
-	wk_gauge(w, WK_CNT_G_BYTES_QUEUED, queued);
-	wk_gauge(w, WK_CNT_G_THROTTLED, throttled);
+	wk_gauge(w, WK_CNT_G_BYTES_QUEUED, w->scan_queued);
+	wk_gauge(w, WK_CNT_G_THROTTLED, w->scan_throttled);
 	wk_gauge(w, WK_CNT_G_MSGS_IN_FLIGHT, sw_lcore_msgs_in_use(w->lc));
 	wk_gauge(w, WK_CNT_G_TX_IN_FLIGHT, sw_lcore_tx_in_use(w->lc));
+	w->scan_pos = 0;
+	w->scan_queued = 0;
+	w->scan_throttled = 0;
+	return true;
 }
 
 /* Connections that ended outside a TCP callback (abort, failed close). */
@@ -1154,8 +1173,10 @@ wk_poll(struct wk *w)
 		tcp_timers(w->tcp, w->now_us);
 		net_tick(w->ifc, w->now_us);
 		if (w->now_us >= w->next_scan_us) {
-			wk_scan(w);
-			w->next_scan_us = w->now_us + 100000;
+			if (w->scan_pos == 0)
+				w->scan_start_us = w->now_us;
+			/* The next slice in 1 ms, or the next pass 100 ms after this one began. */
+			w->next_scan_us = wk_scan(w) ? w->scan_start_us + 100000 : w->now_us + 1000;
 		}
 		wk_reap(w);
 		if (w->now_us >= w->next_pub_us) {

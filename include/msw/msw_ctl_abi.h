@@ -467,8 +467,15 @@ struct msw_ctl_conf_create {
  * anonymous = 1 is refused -EPERM. Absent (0, also from older clients) = allowed.
  */
 #define MSW_CTL_CONF_F_NO_ANONYMOUS 0x4
+/*
+ * Large message mode (OMA SIMPLE IM 4.2.1, LMM-07): each participant sends at most one
+ * message in this conference; a SEND that starts a second Message-ID is refused 403 and
+ * not forwarded.
+ */
+#define MSW_CTL_CONF_F_ONE_MESSAGE 0x8
 #define MSW_CTL_CONF_F_ALL                                                                         \
-	(MSW_CTL_CONF_F_SETTLED | MSW_CTL_CONF_F_HISTORY | MSW_CTL_CONF_F_NO_ANONYMOUS)
+	(MSW_CTL_CONF_F_SETTLED | MSW_CTL_CONF_F_HISTORY | MSW_CTL_CONF_F_NO_ANONYMOUS |           \
+	 MSW_CTL_CONF_F_ONE_MESSAGE)
 MSW_CTL_ASSERT_PAYLOAD(msw_ctl_conf_create);
 static_assert(offsetof(struct msw_ctl_conf_create, max_legs) == 72, "ABI");
 static_assert(offsetof(struct msw_ctl_conf_create, flags) == 81, "ABI");

@@ -7,12 +7,32 @@
  * (common/ctl/ctl_client.h), 3 s per call. Single-threaded test programs only.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl/ctl_client.h"
+
+/* One check as a TAP line without its number ("ok - ..."; the driver script numbers them). */
+static int failures;
+
+static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static inline void
+check(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", cond ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	failures += !cond;
+}
 
 static inline struct msw_ctl_conf_id
 dpc_conf_id(const char *s)

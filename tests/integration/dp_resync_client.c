@@ -28,24 +28,6 @@
 
 #define NAME "cp-resync-test"
 
-static int failures;
-
-static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", cond ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	failures += !cond;
-}
-
 /* LEG_ADD toward a fixed peer path; sid may name the session-id (replay). */
 static int
 leg_add(struct ctl_client *c, const char *conf, const char *who, const char *sid, char *uri,

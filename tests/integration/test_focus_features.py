@@ -62,6 +62,12 @@ groups = (
       { uri = "sip:hank@10.83.0.1:5095"; display_name = "Hank"; },
       { uri = "sip:ivan@10.83.0.1:5096"; display_name = "Ivan"; },
       { uri = "sip:judy@example.com"; }
+    ); },
+  { name = "crew"; invite_members = false;
+    members = (
+      { uri = "sip:lena@example.com"; },
+      { uri = "sip:pia@10.83.0.1:5137"; },
+      { uri = "sip:quin@10.83.0.1:5138"; }
     ); }
 );"""
 
@@ -269,6 +275,17 @@ def conference_flow(env, peers):
     pr, lr = refer(env, 5079, conf_id, "eve", "sip:dave@10.83.0.1:5085", "refer-eve")
     wait_exit(pr, 10)
     tap(wait_log(lr, "FINAL", 2) == "FINAL 403", "REFER from a non-participant: 403 (REF-05)")
+    # REF-10: multiple-REFER (RFC 5368) is not supported: 420 naming the extension.
+    pr, lr = env.sipp("focus_refer_uac.xml", 5086,
+                      {"ruser": conf_id, "user": "alice", "h1": "Refer-To: <cid:list1@example.com>",
+                       "h2": "Require: multiple-refer", "h3": NONE},
+                      hold_ms=15000, name="refer-multi", extra=["-aa"])
+    wait_exit(pr, 10)
+    unsup = re.search(r"^Unsupported: *(.*)$", response(lr, 420), re.M)
+    tap(wait_log(lr, "FINAL", 2) == "FINAL 420" and unsup and
+        "multiple-refer" in unsup.group(1),
+        "REFER with Require: multiple-refer: 420 Bad Extension, Unsupported: multiple-refer "
+        "(REF-10)", response(lr, 420)[:300] or messages(lr)[-1:])
     pr, lr = refer(env, 5080, conf_id, "alice", "sip:dave@10.83.0.1:5085", "refer-alice")
     inv = wait_log(lud, "INVITED", 10)
     nd = wait_docs(lr)
@@ -528,6 +545,64 @@ def large_message_flow(env, peers):
         ls.close()
 
 
+def lmm_group_flow(env, peers):
+    """J2: large message mode to the pre-defined group "crew" (LMM-08 to a group, LMM-07):
+    the other members are invited (the group itself does not invite members to its chat
+    session), the sender's message reaches both, a second Message-ID on the session gets MSRP
+    403 and is not forwarded, then the focus BYEs every dialog; a non-member is refused."""
+    rx = [listener("pia", 40137, "msrp://10.83.0.1:40137/pias1;tcp"),
+          listener("quin", 40138, "msrp://10.83.0.1:40138/quins1;tcp")]
+    uas = [env.sipp("focus_invited_uas.xml", 5137 + i,
+                    {"msrp_port": str(40137 + i), "msrp_uri": p.my_uri}, name=p.name)
+           for i, (p, _) in enumerate(rx)]
+    peers += [p for p, _ in rx]
+    time.sleep(0.3)
+    lmm = "Accept-Contact: *;+g.oma.sip-im.large-message"
+    sr, lr = env.sipp("focus_reject_uac.xml", 5140,
+                      {"conf": "crew", "user": "eve", "h1": lmm,
+                       "media": "message 40140 TCP/MSRP *"}, name="crew-eve")
+    sr.wait(20)
+    w = re.search(r"^Warning: *(.*)$", response(lr, 403), re.M)
+    tap(wait_log(lr, "REJECT", 2) == "REJECT 403" and w and
+        '"127 Service not authorised"' in w.group(1),
+        "a non-member's large message to a group: 403, Warning \"127 ...\" (PDG-02)",
+        w.group(1) if w else response(lr, 403)[:300])
+    sl, ll = env.sipp("focus_wait_bye_uac.xml", 5139,
+                      {"ruri": "sip:crew@10.83.0.1:5060", "user": "lena", "msrp_port": "40139",
+                       "h1": lmm}, name="lena-crew")
+    line = wait_log(ll, "FOCUS", 15)
+    invs = [messages(lg, "INVITE") for _, lg in uas]
+    tagged = all(i and "+g.oma.sip-im.large-message" in i[0] and "a=sendonly" in i[0]
+                 for i in invs)
+    tap(line is not None and tagged,
+        "large message to the group: the other members get INVITEs with the feature tag and "
+        "a=sendonly, then the sender gets 200 (LMM-02/06/08)",
+        (line, [i[0][:200] if i else None for i in invs]))
+    if line is None:
+        return
+    _, path = focus_line(line)
+    lena = msrp_peer.Peer("lena", "msrp://10.83.0.1:40139/lenas1;tcp", path)
+    lena.connect("10.83.0.2", 2855)
+    peers.append(lena)
+    bind(lena)
+    body = bytes(range(256)) * 40
+    mid, _ = lena.send_message(body, chunk=4096, content_type="application/octet-stream")
+    # Right behind it on the same connection, before the message settled: a second one.
+    mid2, tids2 = lena.send_message(b"one more", content_type="text/plain")
+    got = all(p.wait_message(mid, 10) and p.messages[mid].body() == body for p, _ in rx)
+    refused = lena.wait(lambda: all(t in lena.responses for t in tids2), 10) and \
+        all(lena.responses[t].status == 403 for t in tids2)
+    leaked = [p.name for p, _ in rx if mid2 in p.messages]
+    codes = [wait_exit(sl, 20)] + [wait_exit(u, 20) for u, _ in uas]
+    tap(got and refused and not leaked and codes == [0, 0, 0],
+        "the message reaches both members intact, a second Message-ID gets MSRP 403 and "
+        "reaches nobody (LMM-07), then the focus BYEs all three %s" % codes,
+        "got %s refused %s leaked %s responses %s" % (
+            got, refused, leaked, {t: f.status for t, f in lena.responses.items()}))
+    for _, s in rx:
+        s.close()
+
+
 def cdr_check(env):
     """H: the CDR file."""
     recs = []
@@ -663,6 +738,7 @@ def main():
                  "restart": lambda: dp_restart_flow(env, peers),
                  "overload": lambda: overload_flow(env),
                  "lmm": lambda: large_message_flow(env, peers),
+                 "lmm_group": lambda: lmm_group_flow(env, peers),
                  "alias": lambda: alias_flow(env), "tcp": lambda: tcp_flow(env)}[name]()
             print("1..%d" % fe.N)
             return 1 if fe.FAILS else 0
@@ -673,6 +749,7 @@ def main():
         cancel_flow(env)
         overload_flow(env)
         large_message_flow(env, peers)
+        lmm_group_flow(env, peers)
         alias_flow(env)
         tcp_flow(env)
         # A (end): nua sends the BYE at SE - min(32, SE/10) = 81 s (RFC 4028 §10 asks for

@@ -39,7 +39,8 @@ Test(gen_scenario, every_key)
 	        "seed = 3000000000L;\n";
 	static const char dpdk[] = "window = 1;\nengine = \"dpdk\";\n"
 	                           "dpdk = { memif_socket = \"/run/msw/a.memif\"; address = "
-	                           "\"10.90.0.1\"; prefix_len = 16; lcore = 3; };\n";
+	                           "\"10.90.0.1\"; prefix_len = 16; lcore = 3; ring_log2 = 11; "
+	                           "};\n";
 	struct gen_scenario s;
 	char err[GEN_ERR_CAP] = "";
 	char ip[INET_ADDRSTRLEN];
@@ -77,6 +78,7 @@ Test(gen_scenario, every_key)
 	cr_assert(s.dpdk_address_set);
 	cr_assert_eq(s.dpdk_prefix_len, 16);
 	cr_assert_eq(s.dpdk_lcore, 3);
+	cr_assert_eq(s.dpdk_ring_log2, 11);
 	cr_assert_eq(s.dpdk_addresses, 1);
 	cr_assert_eq(s.traffic, GEN_TRAFFIC_MESSAGES);
 }
@@ -158,6 +160,20 @@ Test(gen_scenario, defaults)
 	cr_assert_not(s.local_address_set);
 	cr_assert_eq(s.setup, GEN_SETUP_CTL);
 	cr_assert_str_eq(s.instance, "");
+	cr_assert_eq(s.rate_total, 0);
+	cr_assert_eq(s.dpdk_ring_log2, 12); /* 4096 slots: room for fan-out bursts */
+}
+
+/* rate_total: the open-loop load of every leg together (bench/run's search steps on it). */
+Test(gen_scenario, rate_total)
+{
+	struct gen_scenario s;
+	char err[GEN_ERR_CAP] = "";
+
+	cr_assert_eq(load("legs = 100;\nrate_total = 350;\n", &s, err), 0, "%s", err);
+	cr_assert_eq(s.rate_total, 350);
+	cr_assert_eq(s.rate, 0);
+	cr_assert_eq(s.window, 0);
 }
 
 Test(gen_scenario, draws_stay_in_the_distribution)
@@ -236,6 +252,14 @@ ParameterizedTestParameters(gen_scenario, errors)
 	         "t.conf:2: setup: \"carrier-pigeon\" is not one of"},
 	        {"rate = 1;\nwindow = 4;\n", "t.conf:2: window: give exactly one of rate"},
 	        {"conferences = 2;\n", "t.conf: window: give exactly one of rate"},
+	        {"rate = 1;\nrate_total = 300;\n", "t.conf:2: rate_total: give exactly one of"},
+	        {"rate_total = 300;\n\nwindow = 2;\n", "t.conf:3: window: give exactly one of"},
+	        {"rate = 1;\ndpdk = { ring_log2 = 15; };\n",
+	         "t.conf:2: dpdk.ring_log2: 15 is out of range 9..14"},
+	        {"rate_total = 100000001;\n",
+	         "t.conf:1: rate_total: 100000001 is out of range 0..100000000"},
+	        {"traffic = \"idle\";\nrate_total = 5;\n",
+	         "t.conf:2: rate_total: traffic \"idle\" sends no message"},
 	        {"rate = 1;\nlegs = \"three\";\n",
 	         "t.conf:2: legs: expected an integer, got a string"},
 	        {"rate = 1;\ntarget = { address = \"10.1.2\"; };\n",

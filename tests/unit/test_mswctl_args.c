@@ -121,6 +121,12 @@ Test(parse, conf_create_options)
 	PARSE_OK(&c, "conf", "create", "c1", "--history", "--no-anonymous");
 	cr_assert(c.history);
 	cr_assert(c.no_anonymous);
+	cr_assert_not(c.one_message);
+	PARSE_OK(&c, "conf", "create", "c1", "--one-message");
+	cr_assert(c.one_message);
+	cr_assert_not(c.history);
+	PARSE_BAD("leg add: option --one-message does not apply", "leg", "add", "c1", "--identity",
+	          "sip:a@example.com", "--one-message");
 	PARSE_BAD("conf create: option --direction does not apply", "conf", "create", "c1",
 	          "--direction", "sendonly");
 }
@@ -788,6 +794,9 @@ Test(run, conf_create_and_exists)
 	RUN(&r, "conf", "create", "c2", "--history", "--no-anonymous");
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	cr_assert_eq(seen.create.flags, MSW_CTL_CONF_F_HISTORY | MSW_CTL_CONF_F_NO_ANONYMOUS);
+	RUN(&r, "conf", "create", "c3", "--one-message");
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_eq(seen.create.flags, MSW_CTL_CONF_F_ONE_MESSAGE);
 
 	RUN(&r, "conf", "create", "c1");
 	cr_assert_eq(r.status, 1);
@@ -931,7 +940,8 @@ Test(run, conf_list_json_follows_cursors)
 	static const char want[] =
 	        "{\"conferences\":["
 	        "{\"id\":\"c1\",\"max_legs\":128,\"n_legs\":2,\"max_size\":1048576,"
-	        "\"cpim\":\"wrap\",\"history\":false,\"anonymity\":true,\"legs\":["
+	        "\"cpim\":\"wrap\",\"history\":false,\"anonymity\":true,\"one_message\":false,"
+	        "\"legs\":["
 	        "{\"session_id\":\"aaaaaaaaaaaaaaaaaaa1\","
 	        "\"local_uri\":\"msrp://10.0.0.1:2855/aaaaaaaaaaaaaaaaaaa1;tcp\","
 	        "\"path\":[\"msrp://10.0.0.9:7777/p1;tcp\",\"msrp://10.0.0.8:7777/p2;tcp\"],"
@@ -948,7 +958,7 @@ Test(run, conf_list_json_follows_cursors)
 	        "\"accept_wrapped_types\":[\"text/plain\",\"image/*\"],\"direction\":\"recvonly\","
 	        "\"history\":true,\"max_size\":4096,\"lcore\":null}]},"
 	        "{\"id\":\"c2\",\"max_legs\":4,\"n_legs\":0,\"max_size\":65536,\"cpim\":\"off\","
-	        "\"history\":true,\"anonymity\":false,\"legs\":[]}]}\n";
+	        "\"history\":true,\"anonymity\":false,\"one_message\":false,\"legs\":[]}]}\n";
 
 	RUN(&r, "conf", "list", "--json");
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);

@@ -255,3 +255,86 @@ Test(sw_policy, conference_history_flag, .fini = done)
 	take_answer(&bob, NULL);
 	take_answer(&dave, NULL);
 }
+
+static int
+lmm_flags_of(void *arg, const struct sw_conf_info *ci)
+{
+	if (ci->id.len == 3 && memcmp(ci->id.id, "lmm", 3) == 0)
+		*(uint8_t *)arg = ci->flags;
+	return 0;
+}
+
+/* The hop response the participant got last (the switch answers every chunk, RFC 4975 §7.2). */
+static uint16_t
+last_status(struct tw_leg *l)
+{
+	struct tw_frames fs;
+	uint16_t code = 0;
+
+	tw_take(&w, l->tc, &fs);
+	for (unsigned int i = 0; i < fs.n; i++)
+		if (fs.f[i]->f.kind == MSRP_KIND_RESPONSE)
+			code = fs.f[i]->f.status_code;
+	tw_frames_free(&fs);
+	return code;
+}
+
+/*
+ * CONF_CREATE one-message flag (large message mode, LMM-07): alice's message in two chunks
+ * goes through; a second Message-ID from her is refused 403 and not forwarded, whole or
+ * streamed while it arrives; bob still sends his own one message; a conference without the
+ * flag takes any number.
+ */
+Test(sw_policy, one_message_conference_refuses_a_second_message, .fini = done)
+{
+	static char big[8192], buf[12000];
+	uint8_t flags = 0;
+	size_t n;
+
+	tw_init(&w);
+	tw_conf_flags(&w, "lmm", MSW_CTL_CPIM_OFF, 0, MSW_CTL_CONF_F_ONE_MESSAGE);
+	tw_conf(&w, "n", MSW_CTL_CPIM_OFF, 0);
+	tw_leg_add(&w, "lmm", "alice", &alice, NULL);
+	tw_leg_add(&w, "lmm", "bob", &bob, NULL);
+	tw_leg_add(&w, "n", "carol", &carol, NULL);
+	tw_leg_add(&w, "n", "dave", &dave, NULL);
+	tw_bind(&w, &alice);
+	tw_bind(&w, &bob);
+	tw_bind(&w, &carol);
+	tw_bind(&w, &dave);
+
+	n = tw_chunk(buf, sizeof(buf), &alice, "t1aaaaaa", "lmm-m001", "", "text/plain", 1, 10,
+	             "hello", '+');
+	cr_assert_eq(tw_rx_split(&w, alice.tc, buf, n, 0), 0);
+	n = tw_chunk(buf, sizeof(buf), &alice, "t2aaaaaa", "lmm-m001", "", "text/plain", 6, 10,
+	             "world", '$');
+	cr_assert_eq(tw_rx_split(&w, alice.tc, buf, n, 0), 0);
+	cr_assert_eq(last_status(&alice), 200);
+	cr_assert_eq(take_answer(&bob, "text/plain"), 2);
+
+	tw_send_msg(&w, &alice, "t3aaaaaa", "lmm-m002", "", "second");
+	cr_assert_eq(last_status(&alice), 403);
+	cr_assert_eq(take_answer(&bob, NULL), 0, "a refused message is not forwarded");
+	/* The same, as a large chunk fed in small reads (streamed while it arrives). */
+	memset(big, 'x', sizeof(big) - 1);
+	n = tw_chunk(buf, sizeof(buf), &alice, "t4aaaaaa", "lmm-m003", "", "text/plain", 1,
+	             sizeof(big) - 1, big, '$');
+	cr_assert_eq(tw_rx_split(&w, alice.tc, buf, n, 500), 0);
+	cr_assert_eq(last_status(&alice), 403);
+	cr_assert_eq(take_answer(&bob, NULL), 0);
+	cr_assert_eq(tw_cnt(&w, SW_CNT_DROP_SECOND_MESSAGE), 2);
+
+	/* One message per participant: bob's first one is fine. */
+	tw_send_msg(&w, &bob, "t5bbbbbb", "lmm-m004", "", "reply");
+	cr_assert_eq(last_status(&bob), 200);
+	cr_assert_eq(take_answer(&alice, "text/plain"), 1);
+
+	/* Without the flag, no such limit. */
+	tw_send_msg(&w, &carol, "t6cccccc", "n-m001", "", "one");
+	tw_send_msg(&w, &carol, "t7cccccc", "n-m002", "", "two");
+	cr_assert_eq(take_answer(&dave, "text/plain"), 2);
+	cr_assert_eq(tw_cnt(&w, SW_CNT_DROP_SECOND_MESSAGE), 2);
+	/* The flag is listed with the conference. */
+	sw_conf_foreach(w.e, lmm_flags_of, &flags);
+	cr_assert_eq(flags, MSW_CTL_CONF_F_ONE_MESSAGE);
+}
