@@ -16,6 +16,7 @@
 
 #include <libconfig.h>
 
+#include "cfg/cfg_libconfig.h"
 #include "gen_scenario.h"
 
 enum gen_type {
@@ -94,29 +95,6 @@ gen_fail(struct gen_loader *ld, unsigned int line, const char *key, const char *
 	return -EINVAL;
 }
 
-static const char *
-gen_lc_type_name(const config_setting_t *st)
-{
-	switch (config_setting_type(st)) {
-	case CONFIG_TYPE_GROUP:
-		return "a group";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "an integer";
-	case CONFIG_TYPE_FLOAT:
-		return "a float";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "a boolean";
-	case CONFIG_TYPE_ARRAY:
-		return "an array";
-	case CONFIG_TYPE_LIST:
-		return "a list";
-	}
-	return "nothing";
-}
-
 /*
  * libconfig 1.5 keeps only the low 32 bits of a literal above INT32_MAX written without the
  * L suffix. The literal on the setting's line is read back and compared, so such a value is
@@ -176,7 +154,7 @@ gen_get_u32(struct gen_loader *ld, const config_setting_t *st, const char *key, 
 			                "value does not fit in 32 bits as written; write values "
 			                "above 2147483647 with an L suffix");
 	} else {
-		return gen_fail(ld, line, key, "expected an integer, got %s", gen_lc_type_name(st));
+		return gen_fail(ld, line, key, "expected an integer, got %s", cfg_lc_type_name(st));
 	}
 	if (v < (long long)lo || (unsigned long long)v > hi)
 		return gen_fail(ld, line, key, "%lld is out of range %llu..%llu", v,
@@ -202,7 +180,7 @@ gen_set(struct gen_loader *ld, const struct gen_param *p, const config_setting_t
 		if (config_setting_type(st) != CONFIG_TYPE_ARRAY &&
 		    config_setting_type(st) != CONFIG_TYPE_LIST)
 			return gen_fail(ld, line, p->key, "expected an array of integers, got %s",
-			                gen_lc_type_name(st));
+			                cfg_lc_type_name(st));
 		n = config_setting_length(st);
 		if (n < (int)p->min || n > (int)p->max)
 			return gen_fail(ld, line, p->key, "%d items, expected %llu..%llu", n,
@@ -226,7 +204,7 @@ gen_set(struct gen_loader *ld, const struct gen_param *p, const config_setting_t
 	}
 	if (config_setting_type(st) != CONFIG_TYPE_STRING)
 		return gen_fail(ld, line, p->key, "expected a string, got %s",
-		                gen_lc_type_name(st));
+		                cfg_lc_type_name(st));
 	str = config_setting_get_string(st);
 	switch (p->type) {
 	case GEN_T_ENUM:

@@ -17,6 +17,7 @@
 
 #include <libconfig.h>
 
+#include "cfg/cfg_libconfig.h"
 #include "cfg/cfg_pvt.h"
 #include "log/log.h"
 #include "utf8/utf8.h"
@@ -49,7 +50,7 @@ struct cfg_loader {
 	size_t n_srcs;
 };
 
-static const char *
+const char *
 cfg_lc_type_name(const config_setting_t *s)
 {
 	switch (config_setting_type(s)) {
