@@ -322,19 +322,11 @@ msrp_build_req_head(const struct msrp_build_req *r, uint8_t *out, size_t cap)
 ssize_t
 msrp_build_end(struct msrp_span tid, bool has_body, enum msrp_flag flag, uint8_t *out, size_t cap)
 {
-	struct wbuf o = {.p = out, .cap = cap};
-	char f = (char)flag;
-
 	if (!msrp_tid_ok(tid) || !msrp_flag_ok(flag))
 		return -EINVAL;
-	/* The CRLF closing the data is not part of it (RFC 4975 §9 content-stuff). */
-	if (has_body)
-		wbuf_put_str(&o, "\r\n");
-	wbuf_put_str(&o, "-------");
-	msrp_put_span(&o, tid);
-	wbuf_put(&o, &f, 1);
-	wbuf_put_str(&o, "\r\n");
-	return wbuf_result(&o);
+	if (cap < (has_body ? 2u : 0u) + 7u + tid.len + 3u)
+		return -ENOSPC;
+	return (ssize_t)msrp_build_end_trusted(tid, has_body, flag, out);
 }
 
 ssize_t

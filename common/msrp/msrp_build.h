@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "msrp/msrp_types.h"
@@ -71,6 +72,32 @@ ssize_t msrp_build_req_head(const struct msrp_build_req *r, uint8_t *out, size_t
 /* End part: [CRLF] "-------" tid flag CRLF (the CRLF first only when has_body). */
 ssize_t msrp_build_end(struct msrp_span tid, bool has_body, enum msrp_flag flag, uint8_t *out,
                        size_t cap);
+
+/*
+ * The same end part without its checks, for a caller that knows tid is an ident of at most
+ * 32 chars and flag one of '$' '+' '#' (its own transaction ids: the switch writes one per
+ * copy; inline, so a constant tid length makes plain stores). out holds
+ * MSRP_BUILD_END_MAX bytes. Returns the length.
+ */
+static inline size_t
+msrp_build_end_trusted(struct msrp_span tid, bool has_body, enum msrp_flag flag, uint8_t *out)
+{
+	size_t n = 0;
+
+	/* The CRLF closing the data is not part of it (RFC 4975 §9 content-stuff). */
+	if (has_body) {
+		out[n++] = '\r';
+		out[n++] = '\n';
+	}
+	memcpy(out + n, "-------", 7);
+	n += 7;
+	memcpy(out + n, tid.p, tid.len);
+	n += tid.len;
+	out[n++] = (uint8_t)flag;
+	out[n++] = '\r';
+	out[n++] = '\n';
+	return n;
+}
 
 /* Whole request in one buffer: head, body[0, r->body_len), end. -EINVAL if body is NULL
  * while body_len > 0. */

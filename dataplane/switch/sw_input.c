@@ -629,31 +629,6 @@ sw_slow(struct sw_lcore *lc, struct sw_leg *q, uint64_t now_us)
 }
 
 /*
- * The end-line of a copy (RFC 4975 §9 end-line, preceded by the CRLF closing the data). Not
- * msrp_build_end(): its per-call validation is moot here, the tid is ours (ident chars by
- * construction, sw_tx_alloc) and the flag one the parser or the engine chose; this runs per
- * copy.
- */
-static size_t
-sw_end_line(uint8_t *end, const uint8_t *tid, bool has_body, enum msrp_flag flag)
-{
-	size_t n = 0;
-
-	if (has_body) {
-		end[n++] = '\r';
-		end[n++] = '\n';
-	}
-	memcpy(end + n, "-------", 7);
-	n += 7;
-	memcpy(end + n, tid, SW_TID_LEN);
-	n += SW_TID_LEN;
-	end[n++] = (uint8_t)flag;
-	end[n++] = '\r';
-	end[n++] = '\n';
-	return n;
-}
-
-/*
  * On the lcore owning q's connection: allocate a transaction for the copy, write its tid
  * over the placeholder at head + 5 ("MSRP " tid), add the end-line and send. Failures become
  * outcomes for the sender's lcore (origin).
@@ -690,7 +665,9 @@ sw_tx_send_built(struct sw_lcore *lc, uint32_t origin, uint32_t mi, uint32_t gen
 	segs[n++] = (struct sw_seg){head, (uint32_t)hl, NULL};
 	memcpy(&segs[n], body, nb * sizeof(segs[0]));
 	n += nb;
-	el = sw_end_line(end, lc->tx[ti].tid, has_body, flag);
+	/* Our own tid and a flag the parser or the engine chose: no per-copy checks. */
+	el = msrp_build_end_trusted((struct msrp_span){lc->tx[ti].tid, SW_TID_LEN}, has_body, flag,
+	                            end);
 	segs[n++] = (struct sw_seg){end, (uint32_t)el, NULL};
 	rc = sw_send_frame(lc, q->conn, segs, n);
 	if (rc != 0) {
