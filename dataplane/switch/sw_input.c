@@ -1031,6 +1031,19 @@ sw_ev_history(struct sw_lcore *lc, const struct sw_leg *l, const struct sw_msg *
 static void sw_send_tail(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, uint32_t mi,
                          const struct msrp_frame *f, const struct msrp_frame *pf, uint64_t now_us);
 
+/*
+ * LMM-07: a large-message session carries one message; a new Message-ID from a leg that
+ * already started one is refused (403, counted). Whole and streamed chunks both ask here.
+ */
+static bool
+sw_second_message(struct sw_lcore *lc, const struct sw_leg *l)
+{
+	if (!l->conf->one_message || !l->sent_message)
+		return false;
+	sw_cnt_add(lc, SW_CNT_DROP_SECOND_MESSAGE, 1);
+	return true;
+}
+
 static void
 sw_send_rx(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp_frame *f,
            uint64_t now_us)
@@ -1051,9 +1064,7 @@ sw_send_rx(struct sw_lcore *lc, uint32_t ci, struct sw_leg *l, const struct msrp
 	}
 	mi = sw_msg_find(lc, sw_leg_ref_of(l), f->message_id);
 	if (mi == SW_NONE) {
-		/* LMM-07: a large-message session carries one message; another one is refused. */
-		if (l->conf->one_message && l->sent_message) {
-			sw_cnt_add(lc, SW_CNT_DROP_SECOND_MESSAGE, 1);
+		if (sw_second_message(lc, l)) {
 			sw_respond(lc, ci, l, f, 403);
 			return;
 		}
@@ -1448,9 +1459,7 @@ sw_stream_decide(struct sw_lcore *lc, uint32_t ci, const struct msrp_frame *f, u
 	}
 	mi = sw_msg_find(lc, c->st_leg, f->message_id);
 	if (mi == SW_NONE) {
-		/* LMM-07, as in sw_send_rx(). */
-		if (l->conf->one_message && l->sent_message) {
-			sw_cnt_add(lc, SW_CNT_DROP_SECOND_MESSAGE, 1);
+		if (sw_second_message(lc, l)) {
 			c->st_code = 403;
 			return true;
 		}
